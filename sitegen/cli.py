@@ -1,0 +1,94 @@
+"""The command line: sub-commands -> functions, SitegenError -> one line and exit 1. Nothing else."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sitegen import __version__
+from sitegen.config import OPTION_HELP, Config, load_config, parse_override
+from sitegen.errors import SitegenError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except SitegenError as error:
+        print(f"error: {error}" if "\n" not in str(error) else str(error), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    options = "\n".join(f"  {key:<14} {text}" for key, text in OPTION_HELP.items())
+    parser = argparse.ArgumentParser(
+        prog="sitegen",
+        description="Turn Daily Papers digests into a fast, searchable static site.",
+        epilog=f"configuration keys ([tool.sitegen] in pyproject.toml, or --set KEY=VALUE):\n{options}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=Path("."), help="project folder (default: current folder)")
+    common.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a configuration key, e.g. --set page_size=50 (repeatable)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    convert = commands.add_parser("convert", parents=[common], help="digests -> content/papers/*.md")
+    convert.add_argument("digests", nargs="*", type=Path, metavar="DIGEST", help="digest files (default: seeds/*.txt)")
+    convert.add_argument("--listing-date", type=_iso_date, metavar="YYYY-MM-DD", help="date of the listing (gives missing years)")
+    convert.add_argument("--force", action="store_true", help="overwrite pages even if edited by hand")
+    convert.set_defaults(run=_convert)
+
+    new = commands.add_parser("new", parents=[common], help="create a hand-written paper page")
+    new.add_argument("title")
+    new.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="paper date (default: today)")
+    new.set_defaults(run=_new)
+    return parser
+
+
+def _iso_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _config(args: argparse.Namespace, **flags: object) -> Config:
+    overrides = dict(parse_override(item) for item in args.overrides)
+    overrides.update({key: value for key, value in flags.items() if value is not None})
+    return load_config(args.root, overrides)
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from sitegen.convert import convert
+
+    report = convert(_config(args), args.digests, args.listing_date, args.force)
+    for digest in report.digests:
+        print(f"{digest.path}: {digest.papers} papers")
+    for notice in report.notices:
+        print(notice, file=sys.stderr)
+    for error in report.errors:
+        print(f"{error} (nothing written for this digest)", file=sys.stderr)
+    print(
+        f"pages: {len(report.created)} created, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.kept)} kept because edited"
+    )
+    return 1 if report.errors else 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from sitegen.convert import new_page
+
+    path = new_page(_config(args), args.title, args.date or dt.date.today())
+    print(f"created {path}")
+    return 0
