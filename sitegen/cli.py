@@ -49,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--force", action="store_true", help="overwrite pages even if edited by hand")
     convert.set_defaults(run=_convert)
 
+    build = commands.add_parser("build", parents=[common], help="content/ -> site/")
+    build.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
+    build.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
+    build.add_argument("-v", "--verbose", action="store_true", help="list every file written or removed")
+    build.add_argument("--base-url", help="absolute URL the site is published at")
+    build.add_argument("--page-size", type=int, help="papers per listing page")
+    build.set_defaults(run=_build)
+
     new = commands.add_parser("new", parents=[common], help="create a hand-written paper page")
     new.add_argument("title")
     new.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="paper date (default: today)")
@@ -84,6 +92,20 @@ def _convert(args: argparse.Namespace) -> int:
         f"{len(report.unchanged)} unchanged, {len(report.kept)} kept because edited"
     )
     return 1 if report.errors else 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from sitegen.build import build
+
+    config = _config(args, base_url=args.base_url, page_size=args.page_size)
+    report = build(config, args.output, args.drafts)
+    if args.verbose:
+        for path in report.result.written:
+            print(f"  wrote   {path}")
+        for path in report.result.removed:
+            print(f"  removed {path}")
+    print(report.summary())
+    return 0
 
 
 def _new(args: argparse.Namespace) -> int:

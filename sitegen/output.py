@@ -1,0 +1,90 @@
+"""Writes a rendered site into its output folder: only changed bytes, atomically, and only in a folder sitegen owns.
+
+Comparing bytes instead of tracking dependencies keeps uploads small (rsync and
+object-storage sync see only real changes) with no state to go stale. The marker
+file is the guard that makes ``sitegen build -o ~/`` refuse instead of cleaning
+a home directory.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitegen.errors import OutputError
+from sitegen.fsutil import atomic_write
+
+MARKER = ".sitegen-output"
+MARKER_TEXT = b"This folder is build output of sitegen; sitegen may delete anything in it.\n"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    written: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+def check_owned(folder: Path) -> None:
+    """Refuse early, before any work, a folder that is not ours to write and clean."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise OutputError(f"{folder}: output must be a folder, not a file or link")
+    if folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
+        raise OutputError(
+            f"{folder}: refusing to build into a folder sitegen did not create (no {MARKER} file in it); "
+            "choose a new or empty folder with -o"
+        )
+
+
+def claim(folder: Path) -> None:
+    """Make ``folder`` ours: new, empty, or marked by an earlier build."""
+    check_owned(folder)
+    if (folder / MARKER).is_file():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_bytes(MARKER_TEXT)
+
+
+def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
+    """Make ``folder`` hold exactly ``files`` (plus the marker), touching only what differs."""
+    claim(folder)
+    written: list[str] = []
+    unchanged: list[str] = []
+    for relative, data in sorted(files.items()):
+        target = folder / _checked(relative)
+        try:
+            same = target.read_bytes() == data
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            same = False
+        if same:
+            unchanged.append(relative)
+        else:
+            atomic_write(target, data)
+            written.append(relative)
+    return WriteResult(tuple(written), tuple(unchanged), _remove_stale(folder, files))
+
+
+def _checked(relative: str) -> str:
+    """Output paths come from slugs and tag names; this is the last line of defence against ``..``."""
+    normal = posixpath.normpath(relative)
+    if normal != relative or normal.startswith(("/", "../")) or normal == ".." or "\\" in relative:
+        raise OutputError(f"refusing to write outside the output folder: {relative!r}")
+    return relative
+
+
+def _remove_stale(folder: Path, files: Mapping[str, bytes]) -> tuple[str, ...]:
+    removed: list[str] = []
+    keep = set(files) | {MARKER}
+    for directory, subdirectories, names in os.walk(folder, topdown=False, followlinks=False):
+        base = Path(directory)
+        for name in names + [d for d in subdirectories if (base / d).is_symlink()]:
+            relative = (base / name).relative_to(folder).as_posix()
+            if relative not in keep:
+                (base / name).unlink()
+                removed.append(relative)
+        if base != folder and not any(base.iterdir()):
+            base.rmdir()
+    return tuple(sorted(removed))

@@ -1,0 +1,109 @@
+"""Jinja2 and markdown-it set up safely, plus the helpers templates call.
+
+Safe by default: every template autoescapes (HTML and XML alike), undefined
+names fail loudly, raw HTML in Markdown is off and unsafe link schemes
+(``javascript:``, ``vbscript:``, ``file:``, ``data:``) never become links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+
+_SAFE_SCHEMES = ("http:", "https:", "mailto:")
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
+
+    def validate_link(url: str) -> bool:
+        lowered = url.strip().lower()
+        return ":" not in lowered.split("/", 1)[0] or lowered.startswith(_SAFE_SCHEMES)
+
+    md.validateLink = validate_link
+    return md
+
+
+MARKDOWN = _markdown()
+
+
+@lru_cache(maxsize=16384)
+def markdown_html(text: str) -> Markup:
+    """Rendered Markdown; safe to insert because raw HTML is disabled."""
+    return Markup(MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes all text, html is off
+
+
+@lru_cache(maxsize=16384)
+def plain_text(text: str) -> str:
+    """Markdown -> the text a reader sees, for excerpts, feeds and the search index."""
+    words: list[str] = []
+    for block in MARKDOWN.parse(text):
+        if block.type == "inline" and block.children is not None:
+            words.extend(
+                child.content if child.type in ("text", "code_inline") else " "
+                for child in block.children
+                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+            )
+            words.append(" ")
+    return " ".join("".join(words).split())
+
+
+def excerpt(text: str, limit: int = 280) -> str:
+    """The first sentences of a plain text, cut at a word boundary."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > 0 else limit].rstrip(" ,;:") + "…"
+
+
+def relative_url(target: str, from_path: str) -> str:
+    """A link from the page at ``from_path`` to the site path ``target``.
+
+    Folders get an explicit ``index.html`` so the site also works from ``file://``.
+    """
+    if target.startswith(("http://", "https://", "mailto:", "#")):
+        return target
+    anchor = ""
+    if "#" in target:
+        target, fragment = target.split("#", 1)
+        anchor = f"#{fragment}"
+    if target == "" or target.endswith("/"):
+        target += "index.html"
+    start = posixpath.dirname(from_path) or "."
+    return posixpath.relpath(target, start) + anchor
+
+
+def date_label(day: dt.date | None) -> str:
+    return f"{day:%b} {day.day}, {day.year}" if day else "undated"
+
+
+def environment(template_dirs: list[Path]) -> jinja2.Environment:
+    """Templates from the first folder that has them: a project's templates/ before the theme's."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(path) for path in template_dirs if path.is_dir()]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["date_label"] = date_label
+    env.filters["excerpt"] = excerpt
+    env.globals["markdown"] = lambda paper: markdown_html(paper.body)
+    env.globals["plain"] = lambda paper: plain_text(paper.body)
+    return env
+
+
+def render(env: jinja2.Environment, template: str, path: str, context: Mapping[str, Any]) -> bytes:
+    """One output file; ``url`` is bound to its location so every link is relative."""
+    url: Callable[[str], str] = lambda target: relative_url(target, path)  # noqa: E731
+    return env.get_template(template).render(context, url=url, page_path=path).encode("utf-8")
