@@ -57,6 +57,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--page-size", type=int, help="papers per listing page")
     build.set_defaults(run=_build)
 
+    serve = commands.add_parser("serve", parents=[common], help="preview at http://127.0.0.1:8000/, rebuilding on change")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
+    serve.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    serve.set_defaults(run=_serve)
+
     new = commands.add_parser("new", parents=[common], help="create a hand-written paper page")
     new.add_argument("title")
     new.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="paper date (default: today)")
@@ -71,10 +79,14 @@ def _iso_date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
 
 
-def _config(args: argparse.Namespace, **flags: object) -> Config:
-    overrides = dict(parse_override(item) for item in args.overrides)
+def _overrides(args: argparse.Namespace, **flags: object) -> dict[str, object]:
+    overrides: dict[str, object] = dict(parse_override(item) for item in args.overrides)
     overrides.update({key: value for key, value in flags.items() if value is not None})
-    return load_config(args.root, overrides)
+    return overrides
+
+
+def _config(args: argparse.Namespace, **flags: object) -> Config:
+    return load_config(args.root, _overrides(args, **flags))
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -105,6 +117,18 @@ def _build(args: argparse.Namespace) -> int:
         for path in report.result.removed:
             print(f"  removed {path}")
     print(report.summary())
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from sitegen.preview import start_preview
+    from sitegen.serve import run
+
+    if args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host}: the preview is reachable from other machines", file=sys.stderr)
+    overrides = _overrides(args)
+    preview = start_preview(load_config(args.root, overrides), args.output, args.drafts, args.host, args.port, overrides)
+    run(preview, args.open)
     return 0
 
 
