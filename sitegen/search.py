@@ -1,0 +1,460 @@
+"""Build the prebuilt Lunr search index and its document store, exactly as lunr.js 2.3.9 reads them.
+
+The browser loads the index with the vendored `theme/static/vendor/lunr/lunr.js`
+(`lunr.Index.load`) and never rebuilds it, so every term the Python side puts
+in the index must be the term lunr.js derives from the same word at query
+time. lunr.py 0.8 does not guarantee that, so the text pipeline here is a port
+of lunr.js's own:
+
+* tokenizer: lunr.js splits on `/[\\s\\-]+/` where `\\s` is JavaScript's set;
+  lunr.py's list misses U+1680, U+2000-U+200A, U+2028/9, U+202F, U+205F,
+  U+3000 and U+FEFF.
+* trimmer: lunr.js strips ASCII `\\W` from both ends (`café` -> `caf`,
+  `(llm's)` -> `llm's`); lunr.py uses Unicode `\\W` and leaves a token with
+  inner punctuation untouched (`(llm's)` stays, `(` stays where lunr.js
+  indexes an empty term).
+* stemmer: lunr.js's Porter variant treats `y` differently from the tartarus
+  port in lunr.py (`survey`: lunr.js `survey`, lunr.py `survei`; `try`: `tri`
+  against `try`) and counts length in UTF-16 units.
+* stop words: lunr.py's list equals lunr.js's (the parity test checks it), so
+  its filter is reused.
+
+The ported steps carry the labels lunr.js registers (`trimmer`, `stemmer`),
+so the serialized search pipeline is `["stemmer"]`, which `lunr.Index.load`
+resolves to lunr.js's stemmer. Nothing is registered in lunr.py's global
+Pipeline registry: plain `lunr` keeps working unchanged for other callers.
+
+No token positions are stored. To highlight, the browser runs each snippet
+word through `lunr.tokenizer`, `lunr.trimmer` and `index.pipeline` and marks
+the words whose result is a key of a hit's `matchData.metadata`; that needs
+nothing from the index and keeps it several times smaller.
+
+Outputs, keyed by path relative to the site root:
+
+* `search/index.json`: the serialized index (compact JSON).
+* `search/store.json`: `{ref: {"t": title, "u": url, "d": date, "g": [tags],
+  "o": organisation, "a": abstract}}`; `d`, `g` and `o` are left out when
+  empty. `u` is relative to the site root.
+* `search/data.js`: `window.SITEGEN_SEARCH = {index: ..., store: ...}`, for
+  pages opened from `file://`, where `fetch` of the JSON files is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import lunr
+from lunr.builder import Builder
+from lunr.index import Index
+from lunr.pipeline import Pipeline
+from lunr.stop_word_filter import stop_word_filter
+from lunr.token import Token
+
+__all__ = [
+    "SearchDocument",
+    "build_index",
+    "load_index",
+    "search_fingerprint",
+    "search_outputs",
+    "serialize_index",
+    "stem",
+    "tokenize",
+    "trim",
+]
+
+INDEX_PATH = "search/index.json"
+STORE_PATH = "search/store.json"
+DATA_JS_PATH = "search/data.js"
+
+# Bump when the bytes written for the same documents change, so fingerprints
+# taken by an older sitegen no longer match.
+_FORMAT = "sitegen-search-1"
+
+# (field, boost) in the order lunr.js sees them; the order fixes term indexes.
+_FIELDS: tuple[tuple[str, int], ...] = (
+    ("title", 10),
+    ("tags", 5),
+    ("abstract", 1),
+    ("organisation", 1),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDocument:
+    """One searchable paper: what the index is built from and what a hit shows."""
+
+    ref: str
+    """The lunr ref: short (it is repeated in every posting), unique in the site."""
+    title: str
+    url: str
+    """Relative to the site root, e.g. `papers/some-slug/`, so the store works under any base URL."""
+    date: str | None
+    """ISO `yyyy-mm-dd`, or None when the paper has no date."""
+    tags: tuple[str, ...]
+    organisation: str
+    """Display name, `""` if none."""
+    abstract: str
+    """Plain text, no markup: it is both indexed and shown as the hit's snippet."""
+
+
+# --- lunr.js 2.3.9 text pipeline -------------------------------------------
+
+# JavaScript's \s (ECMAScript WhiteSpace + LineTerminator) plus the hyphen.
+_SEPARATOR = re.compile(
+    "[\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\\-]+"
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into the words lunr.tokenizer yields, so both sides see the same tokens.
+
+    Lower-casing uses Python's Unicode tables; they differ from a browser's
+    only for letters added after Unicode 14.
+    """
+    return [word for word in _SEPARATOR.split(text.lower()) if word]
+
+
+# ASCII \W, as in a JavaScript regex without the `u` flag.
+_TRIM_START = re.compile(r"^\W+", re.ASCII)
+_TRIM_END = re.compile(r"\W+\Z", re.ASCII)
+
+
+def trim(word: str) -> str:
+    """lunr.trimmer: strip ASCII non-word characters from both ends, possibly to nothing."""
+    return _TRIM_END.sub("", _TRIM_START.sub("", word, count=1), count=1)
+
+
+# The Porter stemmer of lunr.js 2.3.9, regex for regex. JavaScript's `.`
+# excludes line terminators and its `$` (no `m` flag) is Python's `\Z`.
+_ANY = "[^\n\r\u2028\u2029]"
+_c = "[^aeiou]"
+_v = "[aeiouy]"
+_C = _c + "[^aeiouy]*"
+_V = _v + "[aeiou]*"
+
+_MGR0 = re.compile(f"^({_C})?{_V}{_C}")
+_MEQ1 = re.compile(f"^({_C})?{_V}{_C}({_V})?\\Z")
+_MGR1 = re.compile(f"^({_C})?{_V}{_C}{_V}{_C}")
+_S_V = re.compile(f"^({_C})?{_v}")
+
+_RE_1A = re.compile(f"^({_ANY}+?)(ss|i)es\\Z")
+_RE2_1A = re.compile(f"^({_ANY}+?)([^s])s\\Z")
+_RE_1B = re.compile(f"^({_ANY}+?)eed\\Z")
+_RE2_1B = re.compile(f"^({_ANY}+?)(ed|ing)\\Z")
+_LAST_CHAR = re.compile(f"{_ANY}\\Z")
+_RE2_1B_2 = re.compile("(at|bl|iz)\\Z")
+_RE3_1B_2 = re.compile("([^aeiouylsz])\\1\\Z")
+_RE4_1B_2 = re.compile(f"^{_C}{_v}[^aeiouwxy]\\Z")
+_RE_1C = re.compile(f"^({_ANY}+?[^aeiou])y\\Z")
+
+_STEP2 = {
+    "ational": "ate",
+    "tional": "tion",
+    "enci": "ence",
+    "anci": "ance",
+    "izer": "ize",
+    "bli": "ble",
+    "alli": "al",
+    "entli": "ent",
+    "eli": "e",
+    "ousli": "ous",
+    "ization": "ize",
+    "ation": "ate",
+    "ator": "ate",
+    "alism": "al",
+    "iveness": "ive",
+    "fulness": "ful",
+    "ousness": "ous",
+    "aliti": "al",
+    "iviti": "ive",
+    "biliti": "ble",
+    "logi": "log",
+}
+_STEP3 = {
+    "icate": "ic",
+    "ative": "",
+    "alize": "al",
+    "iciti": "ic",
+    "ical": "ic",
+    "ful": "",
+    "ness": "",
+}
+_RE_2 = re.compile(f"^({_ANY}+?)({'|'.join(_STEP2)})\\Z")
+_RE_3 = re.compile(f"^({_ANY}+?)({'|'.join(_STEP3)})\\Z")
+_RE_4 = re.compile(
+    f"^({_ANY}+?)(al|ance|ence|er|ic|able|ible|ant|ement|ment|ent|ou|ism|ate|iti|ous|ive|ize)\\Z"
+)
+_RE2_4 = re.compile(f"^({_ANY}+?)(s|t)(ion)\\Z")
+_RE_5 = re.compile(f"^({_ANY}+?)e\\Z")
+_RE_5_1 = re.compile("ll\\Z")
+_RE3_5 = re.compile(f"^{_C}{_v}[^aeiouwxy]\\Z")
+
+
+def _porter(w: str) -> str:
+    """lunr.js's porterStemmer over a string of UTF-16 code units."""
+    if len(w) < 3:
+        return w
+    initial_y = w[0] == "y"
+    if initial_y:
+        w = "Y" + w[1:]
+
+    # Step 1a
+    if (m := _RE_1A.search(w)) or (m := _RE2_1A.search(w)):
+        w = m.group(1) + m.group(2)
+
+    # Step 1b
+    if m := _RE_1B.search(w):
+        if _MGR0.search(m.group(1)):
+            w = _LAST_CHAR.sub("", w, count=1)
+    elif m := _RE2_1B.search(w):
+        stem = m.group(1)
+        if _S_V.search(stem):
+            w = stem
+            if _RE2_1B_2.search(w):
+                w += "e"
+            elif _RE3_1B_2.search(w):
+                w = _LAST_CHAR.sub("", w, count=1)
+            elif _RE4_1B_2.search(w):
+                w += "e"
+
+    # Step 1c: unlike Porter's original, y -> i needs a consonant before it.
+    if m := _RE_1C.search(w):
+        w = m.group(1) + "i"
+
+    # Step 2
+    if (m := _RE_2.search(w)) and _MGR0.search(m.group(1)):
+        w = m.group(1) + _STEP2[m.group(2)]
+
+    # Step 3
+    if (m := _RE_3.search(w)) and _MGR0.search(m.group(1)):
+        w = m.group(1) + _STEP3[m.group(2)]
+
+    # Step 4
+    if m := _RE_4.search(w):
+        if _MGR1.search(m.group(1)):
+            w = m.group(1)
+    elif m := _RE2_4.search(w):
+        stem = m.group(1) + m.group(2)
+        if _MGR1.search(stem):
+            w = stem
+
+    # Step 5
+    if m := _RE_5.search(w):
+        stem = m.group(1)
+        if _MGR1.search(stem) or (_MEQ1.search(stem) and not _RE3_5.search(stem)):
+            w = stem
+    if _RE_5_1.search(w) and _MGR1.search(w):
+        w = _LAST_CHAR.sub("", w, count=1)
+
+    if initial_y:
+        w = "y" + w[1:]
+    return w
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """The stem lunr.stemmer gives `word`; the index holds these, the browser looks them up.
+
+    JavaScript strings are UTF-16, and lunr.js's length test and regexes see
+    a character outside the BMP as two units; such words are stemmed as that
+    unit sequence so the result matches to the byte.
+    """
+    if word.isascii() or max(word) <= "\uffff":
+        return _porter(word)
+    raw = word.encode("utf-16-be", "surrogatepass")
+    units = "".join(chr(int.from_bytes(raw[i : i + 2], "big")) for i in range(0, len(raw), 2))
+    stemmed = _porter(units)
+    return stemmed.encode("utf-16-be", "surrogatepass").decode("utf-16-be", "surrogatepass")
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenStep:
+    """A lunr.py pipeline function carrying the label lunr.js knows it by.
+
+    The label is what `Pipeline.serialize` writes; both labels used here are
+    already registered by lunr.py, so adding a step logs no warning and no
+    global registration is needed.
+    """
+
+    label: str
+    update: Callable[[str], str]
+
+    def __call__(self, token: Token, i: int | None = None, tokens: list[Token] | None = None) -> Token:
+        update = self.update
+        return token.update(lambda string, _metadata: update(string))
+
+
+_TRIMMER = _TokenStep("trimmer", trim)
+_STEMMER = _TokenStep("stemmer", stem)
+
+
+def _search_pipeline() -> Pipeline:
+    pipeline = Pipeline()
+    pipeline.add(_STEMMER)
+    return pipeline
+
+
+# --- index and store ---------------------------------------------------------
+
+
+def _check_refs(documents: Sequence[SearchDocument]) -> None:
+    """A repeated ref would silently merge two papers in lunr's builder."""
+    seen: set[str] = set()
+    for document in documents:
+        if not document.ref:
+            raise ValueError(f"search document {document.url!r} has an empty ref")
+        if document.ref in seen:
+            raise ValueError(f"search ref {document.ref!r} is used by more than one document")
+        seen.add(document.ref)
+
+
+def _field_texts(document: SearchDocument) -> dict[str, str]:
+    # Tags are indexed as text, so `reinforcement` finds the tag `reinforcement-learning`.
+    return {
+        "title": document.title,
+        "tags": " ".join(document.tags),
+        "abstract": document.abstract,
+        "organisation": document.organisation,
+    }
+
+
+def build_index(documents: Sequence[SearchDocument]) -> Index:
+    """Index the documents with lunr.js's text pipeline; `Index.search` gives lunr.js's hits.
+
+    lunr.py's own tokenizer never runs: each field is handed to the builder
+    already split the lunr.js way, as a list, which lunr.py only lower-cases.
+    lunr.py's query parser (used by `Index.search`) still splits queries on
+    its own whitespace list, which differs from lunr.js only for exotic
+    spaces; the browser uses lunr.js's.
+    """
+    _check_refs(documents)
+    builder = Builder()
+    builder.pipeline.add(_TRIMMER, stop_word_filter, _STEMMER)
+    builder.search_pipeline.add(_STEMMER)
+    builder.ref("ref")
+    for name, boost in _FIELDS:
+        builder.field(name, boost=boost)
+    for document in documents:
+        row: dict[str, Any] = {"ref": document.ref}
+        for name, text in _field_texts(document).items():
+            row[name] = tokenize(text)
+        builder.add(row)
+    index = builder.build()
+    for posting in index.inverted_index.values():
+        for name, _ in _FIELDS:
+            posting[name] = _in_js_key_order(posting[name])
+    return index
+
+
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+
+
+def _in_js_key_order(refs: dict[str, Any]) -> dict[str, Any]:
+    """Reorder a posting's refs the way a JavaScript object enumerates them.
+
+    lunr.js walks `Object.keys(posting[field])`, which lists array-index keys
+    (`"7"`, `"19"`: base-36 refs often are) first, in numeric order, and the
+    rest in insertion order. That walk decides the order of equal-scored
+    hits, so Python's search only agrees with the browser's in this order.
+    """
+
+    def is_array_index(key: str) -> bool:
+        return _ARRAY_INDEX.fullmatch(key) is not None and int(key) < 2**32 - 1
+
+    numeric = sorted((key for key in refs if is_array_index(key)), key=int)
+    if not numeric:
+        return refs
+    ordered = {key: refs[key] for key in numeric}
+    ordered.update((key, value) for key, value in refs.items() if key not in ordered)
+    return ordered
+
+
+def load_index(serialized: Mapping[str, Any]) -> Index:
+    """Load a serialized index in Python with this module's stemmer, not lunr.py's.
+
+    `lunr.index.Index.load` resolves the label `stemmer` to lunr.py's stemmer,
+    which would search the index differently from the browser.
+    """
+    index = Index.load(dict(serialized))
+    index.pipeline = _search_pipeline()
+    return index
+
+
+def _utf16_key(term: str) -> bytes:
+    return term.encode("utf-16-be", "surrogatepass")
+
+
+def serialize_index(index: Index) -> dict[str, Any]:
+    """The index as lunr.js's `Index#toJSON` would write it, key order included.
+
+    lunr.js's TokenSet.Builder throws on terms out of JavaScript (UTF-16)
+    order, which differs from Python's code-point order once a term holds a
+    character above U+FFFF; lunr.py sorts by code point.
+    """
+    data: dict[str, Any] = index.serialize()
+    data["invertedIndex"] = [
+        [term, {"_index": posting["_index"], **{name: posting[name] for name, _ in _FIELDS}}]
+        for term, posting in sorted(data["invertedIndex"], key=lambda pair: _utf16_key(pair[0]))
+    ]
+    data["fieldVectors"] = [[ref, [_js_number(x) for x in elements]] for ref, elements in data["fieldVectors"]]
+    return data
+
+
+def _js_number(value: float) -> float | int:
+    """Write 2.0 as JavaScript does, `2`: shorter, and the bytes lunr.js's own toJSON gives."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _store_entry(document: SearchDocument) -> dict[str, Any]:
+    entry: dict[str, Any] = {"t": document.title, "u": document.url}
+    if document.date is not None:
+        entry["d"] = document.date
+    if document.tags:
+        entry["g"] = list(document.tags)
+    if document.organisation:
+        entry["o"] = document.organisation
+    entry["a"] = document.abstract
+    return entry
+
+
+def _compact_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def search_outputs(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
+    """The search files of the site, by path relative to its root; same documents, same bytes."""
+    index_json = _compact_json(serialize_index(build_index(documents)))
+    store_json = _compact_json({document.ref: _store_entry(document) for document in documents})
+    # JSON allows raw U+2028/U+2029 in strings; JavaScript before ES2019 did not.
+    script = f'window.SITEGEN_SEARCH={{"index":{index_json},"store":{store_json}}};\n'
+    script = script.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return {
+        INDEX_PATH: index_json.encode("utf-8"),
+        STORE_PATH: store_json.encode("utf-8"),
+        DATA_JS_PATH: script.encode("utf-8"),
+    }
+
+
+def search_fingerprint(documents: Sequence[SearchDocument]) -> str:
+    """A sha256 hex digest of every input to `search_outputs`, so a build can skip an unchanged index.
+
+    Covers the documents in order (order fixes term indexes and so the
+    bytes), the field boosts, this output format and the lunr.py version.
+    """
+    payload = {
+        "format": _FORMAT,
+        "lunr": lunr.__VERSION__,
+        "fields": _FIELDS,
+        "documents": [
+            [d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract]
+            for d in documents
+        ],
+    }
+    encoded = _compact_json(payload).encode("utf-8", "surrogatepass")
+    return hashlib.sha256(encoded).hexdigest()
