@@ -6,6 +6,7 @@ written, so a build that fails leaves the previous site exactly as it was.
 
 from __future__ import annotations
 
+import gzip
 import time
 import traceback
 from collections.abc import Iterator
@@ -14,15 +15,30 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen.collect import Site, collect
+from sitegen.collect import Site, collect, paper_path
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SourceError
 from sitegen.frontmatter import parse_page
 from sitegen.fsutil import read_text
 from sitegen.model import Loc, Paper
-from sitegen.output import WriteResult, check_owned, write_tree
+from sitegen.output import WriteResult, check_owned, read_cache, write_cache, write_tree
 from sitegen.pages import plan
-from sitegen.render import environment, render
+from sitegen.render import environment, plain_text, render
+from sitegen.search import DATA_JS_PATH, INDEX_PATH, STORE_PATH, SearchDocument, search_fingerprint, search_outputs
+
+
+SEARCH_CACHE = "search-fingerprint"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSizes:
+    """Bytes of the search files, raw and gzipped, as a phone would download them."""
+
+    index: int
+    index_gzipped: int
+    store: int
+    store_gzipped: int
+    rebuilt: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,13 +48,21 @@ class BuildReport:
     result: WriteResult
     seconds: float
     output: Path
+    search: SearchSizes
 
     def summary(self) -> str:
-        r = self.result
+        r, s = self.result, self.search
+        reused = "" if s.rebuilt else ", unchanged"
         return (
             f"built {self.papers} papers, {self.tags} tags into {self.output}: {len(r.written)} files written, "
-            f"{len(r.unchanged)} unchanged, {len(r.removed)} removed in {self.seconds:.2f} s"
+            f"{len(r.unchanged)} unchanged, {len(r.removed)} removed in {self.seconds:.2f} s; "
+            f"search index {_kb(s.index)} ({_kb(s.index_gzipped)} gzipped), "
+            f"store {_kb(s.store)} ({_kb(s.store_gzipped)} gzipped){reused}"
         )
+
+
+def _kb(size: int) -> str:
+    return f"{size / 1024:.0f} KiB" if size >= 1024 else f"{size} B"
 
 
 def load_papers(config: Config, drafts: bool = False) -> list[Paper]:
@@ -82,8 +106,58 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     check_owned(folder)
     site = collect(load_papers(config, drafts), config)
     files = render_site(site)
+    documents = search_documents(site)
+    fingerprint = search_fingerprint(documents).encode("ascii")
+    search_files = _cached_search(folder, fingerprint)
+    rebuilt = search_files is None
+    if search_files is None:
+        search_files = search_outputs(documents)
+    files.update(search_files)
     result = write_tree(folder, files)
-    return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder)
+    write_cache(folder, SEARCH_CACHE, fingerprint)
+    index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
+    sizes = SearchSizes(len(index), _gzipped(index), len(store), _gzipped(store), rebuilt)
+    return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
+
+
+def search_documents(site: Site) -> list[SearchDocument]:
+    """One document per paper; refs are base-36 positions, the shortest unique ids."""
+    return [
+        SearchDocument(
+            ref=_base36(position),
+            title=paper.title,
+            url=paper_path(paper),
+            date=paper.date.isoformat() if paper.date else None,
+            tags=paper.tags,
+            organisation=paper.organisation.name if paper.organisation else "",
+            abstract=plain_text(paper.body),
+        )
+        for position, paper in enumerate(site.papers)
+    ]
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, digit = divmod(number, 36)
+        text = digits[digit] + text
+        if number == 0:
+            return text
+
+
+def _cached_search(folder: Path, fingerprint: bytes) -> dict[str, bytes] | None:
+    """The search files of the previous build, if they were made from the same documents."""
+    if read_cache(folder, SEARCH_CACHE) != fingerprint:
+        return None
+    try:
+        return {path: (folder / path).read_bytes() for path in (INDEX_PATH, STORE_PATH, DATA_JS_PATH)}
+    except OSError:
+        return None
+
+
+def _gzipped(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))
 
 
 def _static_files(folder: Path) -> Iterator[tuple[str, bytes]]:

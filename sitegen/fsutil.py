@@ -9,6 +9,9 @@ from pathlib import Path
 from sitegen.errors import SourceError
 from sitegen.model import Loc
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
     """Write through a temporary file and a rename, so readers never see half a file.
@@ -18,6 +21,7 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide pages from web servers
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             if durable:

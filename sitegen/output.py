@@ -19,6 +19,8 @@ from sitegen.fsutil import atomic_write
 
 MARKER = ".sitegen-output"
 MARKER_TEXT = b"This folder is build output of sitegen; sitegen may delete anything in it.\n"
+CACHE_DIR = ".sitegen-cache"
+"""Inside the output folder, never published as a page and never cleaned: what a build may reuse."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +69,22 @@ def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
     return WriteResult(tuple(written), tuple(unchanged), _remove_stale(folder, files))
 
 
+def read_cache(folder: Path, name: str) -> bytes | None:
+    try:
+        return (folder / CACHE_DIR / name).read_bytes()
+    except OSError:
+        return None
+
+
+def write_cache(folder: Path, name: str, data: bytes) -> None:
+    if read_cache(folder, name) != data:
+        atomic_write(folder / CACHE_DIR / name, data)
+
+
 def _checked(relative: str) -> str:
     """Output paths come from slugs and tag names; this is the last line of defence against ``..``."""
     normal = posixpath.normpath(relative)
-    if normal != relative or normal.startswith(("/", "../")) or normal == ".." or "\\" in relative:
+    if normal != relative or normal.startswith(("/", "../", CACHE_DIR)) or normal == ".." or "\\" in relative:
         raise OutputError(f"refusing to write outside the output folder: {relative!r}")
     return relative
 
@@ -80,6 +94,8 @@ def _remove_stale(folder: Path, files: Mapping[str, bytes]) -> tuple[str, ...]:
     keep = set(files) | {MARKER}
     for directory, subdirectories, names in os.walk(folder, topdown=False, followlinks=False):
         base = Path(directory)
+        if base.relative_to(folder).parts[:1] == (CACHE_DIR,):
+            continue
         for name in names + [d for d in subdirectories if (base / d).is_symlink()]:
             relative = (base / name).relative_to(folder).as_posix()
             if relative not in keep:
