@@ -130,7 +130,7 @@ def month_chart(months: Sequence[Month], page: str) -> Markup:
     tallest = max(len(m.papers) for m in months)
     width, height, gap, top = 12, 100, 2, 14
     parts = [
-        f'<svg class="chart" viewBox="0 0 {len(slots) * width} {height + top + 14}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {len(slots) * width} {height + top + 14}" role="group" '
         f'aria-labelledby="chart-title" preserveAspectRatio="xMinYMin meet">',
         '<title id="chart-title">Papers per month</title>',
     ]
@@ -146,7 +146,7 @@ def month_chart(months: Sequence[Month], page: str) -> Markup:
         bar = max(2, round(height * size / tallest))
         noun = "paper" if size == 1 else "papers"
         parts.append(
-            f'<a href="{escape(relative_url(found.path, page))}"><rect x="{x + gap / 2}" y="{top + height - bar}" width="{width - gap}" '
+            f'<a href="{escape(relative_url(found.path, page))}" aria-label="{escape(label)}: {size} {noun}"><rect x="{x + gap / 2}" y="{top + height - bar}" width="{width - gap}" '
             f'height="{bar}"><title>{escape(label)}: {size} {noun}</title></rect></a>'
         )
     parts.append("</svg>")
