@@ -88,7 +88,7 @@ def new_page(config: Config, title: str, date: dt.date) -> Path:
         raise SitegenError(f"{path} already exists; edit it, or choose another title")
     tags = assign_tags(vocabulary, title, "") if vocabulary else ()
     paper = Paper(slug=slug, title=title, body="", date=date, tags=tags)
-    atomic_write(path, render_page(paper).encode("utf-8"), durable=True)
+    _write(path, render_page(paper).encode("utf-8"))
     return path
 
 
@@ -161,7 +161,9 @@ def _write_pages(
     taken = {path.stem for path in folder.glob("*.md")} | set(state)
     for merged in papers:
         key = title_key(merged.entry.title)
-        slug = slug_of_key.get(key) or _free_slug(merged.entry.title, taken)
+        slug = slug_of_key.get(key) or _unrecorded_page(folder, merged.entry.title, key, state) or _free_slug(
+            merged.entry.title, taken
+        )
         taken.add(slug)
         paper = _paper(merged, slug, vocabulary)
         path = folder / f"{slug}.md"
@@ -172,15 +174,40 @@ def _write_pages(
             report.unchanged.append(path)
         elif current is None or _sha256(current) == recorded or force:
             (report.created if current is None else report.updated).append(path)
-            atomic_write(path, text, durable=True)
+            _write(path, text)
         else:
             report.kept.append(path)
             report.notices.append(Notice(Loc(path), _edited_message(current, paper, path)))
             continue
         state[slug] = {"key": key, "sha256": _sha256(text)}
     data = (json.dumps(state, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    if not state_path.is_file() or state_path.read_bytes() != data:
-        atomic_write(state_path, data, durable=True)
+    if state_path.is_file() and state_path.read_bytes() != data or not state_path.is_file() and state:
+        _write(state_path, data)
+
+
+def _write(path: Path, data: bytes) -> None:
+    """An atomic write whose failure (disk full, no permission) is one clear line, not a traceback."""
+    try:
+        atomic_write(path, data, durable=True)
+    except OSError as error:
+        raise SourceError(Loc(path), f"cannot write: {error.strerror or error}") from None
+
+
+def _unrecorded_page(folder: Path, title: str, key: str, state: dict[str, dict[str, str]]) -> str | None:
+    """The slug of an existing page for this paper that the state does not know of
+    (state file deleted, or the page made by `sitegen new`), so no duplicate page is made."""
+    plain = slugify(title)
+    for slug in (plain, disambiguated(plain, title)):
+        path = folder / f"{slug}.md"
+        if slug in state or not path.is_file():
+            continue
+        try:
+            page = parse_page(read_text(path), path)
+        except (BuildFailed, SourceError):
+            continue
+        if title_key(page.title) == key:
+            return slug
+    return None
 
 
 def _free_slug(title: str, taken: set[str]) -> str:

@@ -30,9 +30,10 @@ CHROME = frozenset(
 MONTHS = {name: number for number, name in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
 DATE_LINE = re.compile(
-    r"(?P<month>[A-Za-z]{3})[A-Za-z]*\.? (?P<day>\d{1,2})(?:, (?P<year>\d{4}))?(?: (?P<count>\d+))?"
+    r"(?P<month>[A-Za-z]{3})[A-Za-z]*\.? (?P<day>\d{1,2})(?:, (?P<year>\d{4}))?(?: (?P<count>\d{1,9}))?"
 )
-AUTHORS_LINE = re.compile(r"•\s*(?P<count>\d+)\s+authors?", re.IGNORECASE)
+AUTHORS_LINE = re.compile(r"•\s*(?P<count>\d{1,9})\s+authors?", re.IGNORECASE)
+"""Counts are capped at 9 digits: int() refuses strings of more than 4300 digits."""
 ORGANISATION_LINE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:\s+(?P<name>\S.*))?")
 FILE_NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 SEPARATOR = "·"

@@ -78,9 +78,17 @@ def parse_page(text: str, path: Path) -> Paper:
         line = 2 + mark.line if mark is not None else 1
         problem = getattr(error, "problem", None) or str(error)
         raise BuildFailed([SourceError(Loc(path, line), f"front matter is not valid YAML: {problem}")]) from None
+    except ValueError as error:  # PyYAML's int() of a number longer than 4300 digits
+        raise BuildFailed([SourceError(Loc(path, 1), f"front matter has a value sitegen cannot read: {error}")]) from None
     if not isinstance(values, dict) or not isinstance(document, yaml.MappingNode):
         raise BuildFailed([SourceError(Loc(path, 2), "front matter must be a mapping of keys such as 'title: ...'")])
-    lines = {key.value: 2 + key.start_mark.line for key, _ in document.value if isinstance(key, yaml.ScalarNode)}
+    lines: dict[str, int] = {}
+    for key, _ in document.value:
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in lines:  # a dict would keep the last silently, losing what the first said
+                message = f"key {key.value!r} appears twice (first on line {lines[key.value]}); keep one"
+                raise BuildFailed([SourceError(Loc(path, 2 + key.start_mark.line), message)])
+            lines[key.value] = 2 + key.start_mark.line
     return _paper(values, lines, body, path)
 
 
