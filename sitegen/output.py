@@ -52,11 +52,14 @@ def claim(folder: Path) -> None:
 
 def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
     """Make ``folder`` hold exactly ``files`` (plus the marker), touching only what differs."""
+    for relative in files:
+        _checked(relative)  # every path before the first write, so a bad one leaves the folder as it was
     claim(folder)
+    links = _unlink_symlinks(folder)
     written: list[str] = []
     unchanged: list[str] = []
     for relative, data in sorted(files.items()):
-        target = folder / _checked(relative)
+        target = folder / relative
         try:
             same = target.read_bytes() == data
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
@@ -66,7 +69,8 @@ def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
         else:
             atomic_write(target, data)
             written.append(relative)
-    return WriteResult(tuple(written), tuple(unchanged), _remove_stale(folder, files))
+    removed = {*_remove_stale(folder, files), *(link for link in links if link not in files)}
+    return WriteResult(tuple(written), tuple(unchanged), tuple(sorted(removed)))
 
 
 def read_cache(folder: Path, name: str) -> bytes | None:
@@ -84,9 +88,23 @@ def write_cache(folder: Path, name: str, data: bytes) -> None:
 def _checked(relative: str) -> str:
     """Output paths come from slugs and tag names; this is the last line of defence against ``..``."""
     normal = posixpath.normpath(relative)
-    if normal != relative or normal.startswith(("/", "../", CACHE_DIR)) or normal == ".." or "\\" in relative:
+    if normal != relative or normal.startswith(("/", "../", CACHE_DIR)) or normal in (".", "..") or "\\" in relative:
         raise OutputError(f"refusing to write outside the output folder: {relative!r}")
     return relative
+
+
+def _unlink_symlinks(folder: Path) -> list[str]:
+    """sitegen never makes links: any link in the output is removed, never followed, so no write
+    (``papers/`` linked to a folder elsewhere) and no read lands outside the output folder."""
+    unlinked: list[str] = []
+    for directory, subdirectories, names in os.walk(folder, followlinks=False):
+        base = Path(directory)
+        links = sorted(name for name in [*subdirectories, *names] if (base / name).is_symlink())
+        subdirectories[:] = [name for name in subdirectories if name not in links]
+        for name in links:
+            (base / name).unlink()
+            unlinked.append((base / name).relative_to(folder).as_posix())
+    return unlinked
 
 
 def _remove_stale(folder: Path, files: Mapping[str, bytes]) -> tuple[str, ...]:
