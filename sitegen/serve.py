@@ -14,6 +14,7 @@ import html
 import mimetypes
 import os
 import posixpath
+import socket
 import sys
 import threading
 import time
@@ -23,7 +24,7 @@ from enum import Enum
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
@@ -40,7 +41,9 @@ RELOAD_SCRIPT = """<script>(function () {
   if (!window.EventSource) return;
   var source = new EventSource("%s");
   source.addEventListener("reload", function () { source.close(); location.reload(); });
-})();</script>""" % EVENTS_PATH
+})();</script>"""
+"""Filled in with ``EVENTS_PATH?since=N``, N being the build the page was served from, so a rebuild
+that finishes between serving the page and the script connecting still reloads it."""
 
 OVERLAY = """<div id="sitegen-error-overlay" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:60vh;\
 overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;\
@@ -107,10 +110,12 @@ class Preview:
         self.state = BuildState()
         self._changed = threading.Condition()
         self._pending: set[Path] = set()
+        self._last_event = 0.0
         self._stopping = threading.Event()
         self.rebuilds = 0
         try:
-            self.server = _Server((host, port), _handler(self))
+            server_class = _Server6 if ":" in host else _Server
+            self.server = server_class((host, port), _handler(self))
         except OSError as error:
             if error.errno == errno.EADDRINUSE:
                 raise SitegenError(f"port {port} on {host} is in use; choose another with --port, or --port 0 for a free one") from None
@@ -121,7 +126,8 @@ class Preview:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}/"
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
 
     def start(self) -> None:
         handler = _Recorder(self)
@@ -150,6 +156,7 @@ class Preview:
             return
         with self._changed:
             self._pending.add(path)
+            self._last_event = time.monotonic()
             self._changed.notify_all()
 
     def wait_for_generation(self, seen: int, timeout: float) -> int:
@@ -179,14 +186,17 @@ class Preview:
             self._run(changes)
 
     def _settle(self) -> None:
-        """Wait until no new event arrived for DEBOUNCE_SECONDS, so a burst is one rebuild."""
+        """Wait until no new event arrived for DEBOUNCE_SECONDS, so a burst is one rebuild.
+
+        Timed from the last event, not from the size of the set of changed paths: an editor
+        saving one file over and over adds no new path, yet its burst is not over.
+        """
         while not self._stopping.is_set():
             with self._changed:
-                before = len(self._pending)
-            time.sleep(DEBOUNCE_SECONDS)
-            with self._changed:
-                if len(self._pending) == before:
-                    return
+                quiet = time.monotonic() - self._last_event
+            if quiet >= DEBOUNCE_SECONDS:
+                return
+            time.sleep(DEBOUNCE_SECONDS - quiet)
 
     def _run(self, changes: frozenset[Path]) -> None:
         started = time.perf_counter()
@@ -225,6 +235,16 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A browser that goes away mid-request (a reload, a closed tab) is normal, not a stack trace."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
 
 def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -248,9 +268,10 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _respond(self, send_body: bool) -> None:
-            request_path = urlsplit(self.path).path
+            url = urlsplit(self.path)
+            request_path = url.path
             if request_path == EVENTS_PATH and send_body:
-                self._events()
+                self._events(_since(url.query))
                 return
             target = resolve_request(preview.folder, request_path)
             if target is None:
@@ -270,7 +291,8 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
                 data, path = b"<!doctype html><title>Not found</title><h1>Not found</h1>", Path("404.html")
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             if kind == "text/html":
-                data = inject(data, preview.state.error)
+                state = preview.state
+                data = inject(data, state.error, state.generation)
             if kind.startswith("text/") or kind in ("application/javascript", "application/json", "image/svg+xml"):
                 kind += "; charset=utf-8"
             self.send_response(status)
@@ -281,12 +303,12 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             if send_body:
                 self.wfile.write(data)
 
-        def _events(self) -> None:
+        def _events(self, since: int | None) -> None:
             self.send_response(HTTPStatus.OK)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Cache-Control", "no-store")
             self.end_headers()
-            seen = preview.state.generation
+            seen = preview.state.generation if since is None else since
             try:
                 self.wfile.write(b"retry: 1000\n\n")
                 self.wfile.flush()
@@ -332,14 +354,23 @@ def resolve_request(folder: Path, request_path: str) -> Path | None:
     return real
 
 
-def inject(page: bytes, error: str | None) -> bytes:
-    """The reload script (and the error overlay after a failed rebuild), before ``</body>``."""
-    addition = RELOAD_SCRIPT
+def inject(page: bytes, error: str | None, generation: int | None = None) -> bytes:
+    """The reload script (and the error overlay after a failed rebuild), before ``</body>``.
+
+    ``generation`` is the build the page comes from; the script hands it back to the event stream.
+    """
+    addition = RELOAD_SCRIPT % (EVENTS_PATH if generation is None else f"{EVENTS_PATH}?since={generation}")
     if error:
         addition = OVERLAY % html.escape(error) + addition
     encoded = addition.encode("utf-8")
     marker = page.rfind(b"</body>")
     return page + encoded if marker < 0 else page[:marker] + encoded + page[marker:]
+
+
+def _since(query: str) -> int | None:
+    """The ``since`` parameter of an events URL, or None if absent or not a number."""
+    values = parse_qs(query).get("since", [])
+    return int(values[0]) if values and values[0].isascii() and values[0].isdigit() and len(values[0]) < 19 else None
 
 
 def _short(path: Path, root: Path) -> str:
@@ -352,12 +383,12 @@ def _short(path: Path, root: Path) -> str:
 def run(preview: Preview, open_browser: bool) -> None:
     """Serve until Ctrl-C, then stop the watcher and the server without a stack trace."""
     preview.start()
-    print(f"serving {preview.folder} at {preview.url} (Ctrl-C to stop)")
-    if open_browser:
-        import webbrowser
+    try:  # from here on Ctrl-C stops cleanly, even while the browser is still being opened
+        print(f"serving {preview.folder} at {preview.url} (Ctrl-C to stop)", flush=True)
+        if open_browser:
+            import webbrowser
 
-        webbrowser.open(preview.url)
-    try:
+            webbrowser.open(preview.url)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
