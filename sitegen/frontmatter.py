@@ -26,14 +26,17 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&!#|~{}])")
 _LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 
 
-class _PageLoader(yaml.SafeLoader):
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PageLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that leaves dates as text, so a bad date is reported with its line
     instead of failing inside PyYAML with a bare ValueError."""
 
 
 _PageLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 
 
@@ -70,9 +73,10 @@ def parse_page(text: str, path: Path) -> Paper:
     """Read one page; raise BuildFailed listing every problem found in it."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     header, body, body_line = _split(text, path)
+    loader = _PageLoader(header)
     try:
-        document = yaml.compose(header, Loader=_PageLoader)
-        values = yaml.load(header, Loader=_PageLoader) if document is not None else None  # noqa: S506 - a SafeLoader
+        document = loader.get_single_node()
+        values = loader.construct_document(document) if document is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
@@ -80,6 +84,8 @@ def parse_page(text: str, path: Path) -> Paper:
         raise BuildFailed([SourceError(Loc(path, line), f"front matter is not valid YAML: {problem}")]) from None
     except ValueError as error:  # PyYAML's int() of a number longer than 4300 digits
         raise BuildFailed([SourceError(Loc(path, 1), f"front matter has a value sitegen cannot read: {error}")]) from None
+    finally:
+        loader.dispose()
     if not isinstance(values, dict) or not isinstance(document, yaml.MappingNode):
         raise BuildFailed([SourceError(Loc(path, 2), "front matter must be a mapping of keys such as 'title: ...'")])
     lines: dict[str, int] = {}

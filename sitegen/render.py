@@ -65,6 +65,7 @@ def excerpt(text: str, limit: int = 280) -> str:
     return text[: cut if cut > 0 else limit].rstrip(" ,;:") + "…"
 
 
+@lru_cache(maxsize=65536)
 def relative_url(target: str, from_path: str) -> str:
     """A link from the page at ``from_path`` to the site path ``target``.
 
