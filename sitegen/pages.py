@@ -54,6 +54,7 @@ def plan(site: Site) -> list[Page]:
         *_paper_pages(site),
         Page("tags/index.html", "tags.html", {"site": site, "title": "Tags"}),
         Page("dates/index.html", "dates.html", {"site": site, "title": "Dates", "chart": month_chart(site.months, "dates/index.html")}),
+        Page("search/index.html", "search.html", {"site": site, "title": "Search"}),
         Page("404.html", "404.html", {"site": site, "title": "Page not found"}),
         Page("feed.xml", "feed.xml", _feed(site, site.config.title, "", site.papers)),
         Page("robots.txt", "robots.txt", {"site": site}),

@@ -1,0 +1,816 @@
+/*
+ * sitegen search.
+ *
+ * On every page: "/" moves the focus to the search box in the header.
+ * On search/index.html: results as you type, from the Lunr index sitegen
+ * builds (search/data.js sets window.SITEGEN_SEARCH = {index, store}; it is
+ * loaded with a plain <script src>, so the page also works from file://).
+ *
+ * The query functions below are pure and run unchanged in Node, where the
+ * tests call them against the real index (tests/search_query.js):
+ *
+ *   rewriteQuery(text, fields) -> the plan: lunr query syntax, or clauses
+ *   search(index, text)        -> {mode, hits, message}; never throws on input
+ *   segments(text, isMatch)    -> text cut into marked / unmarked pieces
+ *   snippet(text, isMatch)     -> ~160 characters around the first match
+ *
+ * Paper text only ever reaches the page as text nodes (textContent,
+ * createTextNode), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  // The browser has window.lunr from static/vendor/lunr/; Node requires the same file.
+  // (Not `typeof lunr`: a script's own `const lunr` would make that throw.)
+  var lunrLib = (typeof window !== "undefined" && window.lunr) ||
+    (typeof require === "function" ? require("./vendor/lunr/lunr.js") : null);
+
+  var FIELDS = ["title", "tags", "abstract", "organisation"];
+  /** The last word, while it is being typed, also matches as the start of longer words from this length on. */
+  var PREFIX_MIN = 2;
+  /**
+   * Boost of the prefix clause when the typed word is already a word of the
+   * index: longer words it starts ("aim", "aig" for "ai") then rank after
+   * papers with the word itself. A word that is no term yet ("halluc") gets
+   * the full boost 1 for its prefix.
+   */
+  var PREFIX_BOOST = 0.1;
+  /** Shortest index term taken as the stem of a half-typed word ("hallucinat" -> "hallucin"). */
+  var BACKOFF_MIN = 4;
+  var SNIPPET_LENGTH = 160;
+  var PAGE_SIZE = 50;
+  var DEBOUNCE_MS = 100;
+
+  // --- query rewriting (pure) ---------------------------------------------
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  function fieldPattern(fields) {
+    return fields.map(escapeRegExp).join("|");
+  }
+
+  /**
+   * Does the text use lunr's query syntax on purpose? Only forms people do not
+   * paste by accident count: `title:word` with a known field, `+word` / `-word`
+   * at the start of a word, `*` next to a word, `word~1`, `word^2`. A title
+   * full of colons, hyphens and plus signs ("CodeRL+: Improving ...",
+   * "Context-Alignment: ...", "Values -- A Survey") is plain words.
+   */
+  function usesSyntax(text, fields) {
+    var field = new RegExp("(?:^|\\s)[+-]?(?:" + fieldPattern(fields) + "):[^\\s:]");
+    return field.test(text) ||
+      /(?:^|\s)[+-][^\s+\-]/.test(text) ||
+      /[^\s*]\*|\*[^\s*]/.test(text) ||
+      /[^\s~^]~\d/.test(text) ||
+      /[^\s~^]\^\d/.test(text);
+  }
+
+  function isStopWord(word) {
+    return !lunrLib.stopWordFilter(new lunrLib.Token(word, {}));
+  }
+
+  function trimmed(word) {
+    return lunrLib.trimmer(new lunrLib.Token(word, {})).toString();
+  }
+
+  /**
+   * lunr.tokenizer then lunr.trimmer: the words the index was built from, in
+   * lower case. A word with a colon inside ("php:reasoning") also gives its
+   * parts, since the index keeps such words whole but people mean the parts.
+   */
+  function queryWords(text) {
+    var words = [];
+    lunrLib.tokenizer(text).forEach(function (token) {
+      var word = trimmed(token.toString());
+      if (word === "") {
+        return;
+      }
+      words.push(word);
+      if (word.indexOf(":") !== -1) {
+        word.split(":").map(trimmed).forEach(function (part) {
+          if (part !== "") {
+            words.push(part);
+          }
+        });
+      }
+    });
+    return words;
+  }
+
+  /**
+   * The plan for a plain-words search: every word that is not a stop word is
+   * an optional clause run through the index's pipeline (stemmer), so the
+   * words are OR-ed and ranked, and a long pasted title still ranks its own
+   * paper first. While the last word is being typed (the text ends in a
+   * letter or digit) it is also a trailing wildcard, so `halluc` finds
+   * hallucination.
+   */
+  function wordsPlan(text, fields) {
+    // A known field with nothing after it (`title:`) is syntax being typed: drop it.
+    var cleaned = text.replace(new RegExp("(^|\\s)[+-]?(?:" + fieldPattern(fields) + "):(?=\\s|$)", "g"), "$1");
+    var words = queryWords(cleaned);
+    var typing = /[0-9A-Za-z\u00c0-\uffff]$/.test(cleaned);
+    var clauses = [];
+    var stopWords = [];
+    var seen = Object.create(null);
+    words.forEach(function (word, position) {
+      if (isStopWord(word)) {
+        stopWords.push(word);
+      } else if (!seen[word]) {
+        seen[word] = true;
+        clauses.push({ term: word, usePipeline: true, boost: 1 });
+      }
+      if (typing && position === words.length - 1 && word.length >= PREFIX_MIN) {
+        clauses.push({ term: word, usePipeline: false, boost: 1, prefix: true });
+      }
+    });
+    return { mode: "words", words: words, stopWords: stopWords, typing: typing, clauses: clauses };
+  }
+
+  /**
+   * What to ask lunr for `text`: {mode: "empty"}, {mode: "syntax", query},
+   * or {mode: "words", clauses, words, stopWords, typing}.
+   */
+  function rewriteQuery(text, fields) {
+    var value = text == null ? "" : String(text);
+    var names = fields || FIELDS;
+    if (value.trim() === "") {
+      return { mode: "empty" };
+    }
+    if (usesSyntax(value, names)) {
+      return { mode: "syntax", query: value.trim() };
+    }
+    return wordsPlan(value, names);
+  }
+
+  // --- running queries (pure, given an index) -----------------------------
+
+  function hasOwn(object, key) {
+    return Object.prototype.hasOwnProperty.call(object, key);
+  }
+
+  function hasTerm(index, term) {
+    return hasOwn(index.invertedIndex, term);
+  }
+
+  function expandsTo(index, prefix) {
+    return index.tokenSet.intersect(lunrLib.TokenSet.fromString(prefix + "*")).toArray();
+  }
+
+  /**
+   * A half-typed word past its stem ("hallucinat", "alignmen") is no prefix
+   * of any index term; the longest index term it starts with stands in, so
+   * results do not vanish mid-word.
+   */
+  function backoffTerm(index, word) {
+    for (var end = word.length - 1; end >= BACKOFF_MIN; end--) {
+      if (hasTerm(index, word.slice(0, end))) {
+        return word.slice(0, end);
+      }
+    }
+    return null;
+  }
+
+  function runClauses(index, clauses) {
+    return index.query(function (query) {
+      clauses.forEach(function (clause) {
+        query.term(clause.term, {
+          usePipeline: clause.usePipeline,
+          boost: clause.boost,
+          wildcard: clause.prefix ? lunrLib.Query.wildcard.TRAILING : lunrLib.Query.wildcard.NONE
+        });
+      });
+    });
+  }
+
+  function quoted(words) {
+    return words.map(function (word) { return "\u201c" + word + "\u201d"; }).join(", ");
+  }
+
+  function runWords(index, plan) {
+    var clauses = plan.clauses.map(function (clause) {
+      return { term: clause.term, usePipeline: clause.usePipeline, boost: clause.boost, prefix: clause.prefix };
+    });
+    var last = clauses.length ? clauses[clauses.length - 1] : null;
+    if (last && last.prefix) {
+      var isWord = index.pipeline.runString(last.term).some(function (term) { return hasTerm(index, term); });
+      if (isWord) {
+        last.boost = PREFIX_BOOST;
+      } else if (expandsTo(index, last.term).length === 0) {
+        var stand = backoffTerm(index, last.term);
+        if (stand !== null) {
+          clauses.push({ term: stand, usePipeline: false, boost: 1 });
+        }
+      }
+    }
+    if (clauses.length === 0) {
+      var message = plan.stopWords.length
+        ? quoted(plan.stopWords) + (plan.stopWords.length === 1 ? " is" : " are") +
+          " too common to search for. Try a more specific word."
+        : "Nothing to search for: type a word.";
+      return { mode: "words", hits: [], message: message };
+    }
+    return { mode: "words", hits: runClauses(index, clauses), message: null };
+  }
+
+  /**
+   * Query syntax, parsed by lunr's own parser; each plain term is then trimmed
+   * the way the index was (`title:reasoning,` finds reasoning). Throws
+   * lunr.QueryParseError for what lunr cannot read.
+   */
+  function runSyntax(index, text) {
+    var parsed = new lunrLib.Query(index.fields);
+    new lunrLib.QueryParser(text, parsed).parse();
+    var clauses = parsed.clauses.filter(function (clause) {
+      if (clause.term.indexOf("*") === -1) {
+        clause.term = trimmed(clause.term);
+      }
+      return clause.term !== "";
+    });
+    if (clauses.length === 0) {
+      // lunr would treat a query without clauses as "everything".
+      return { mode: "syntax", hits: [], message: "Nothing to search for: type a word." };
+    }
+    var hits = index.query(function (query) {
+      clauses.forEach(function (clause) { query.clauses.push(clause); });
+    });
+    return { mode: "syntax", hits: hits, message: null };
+  }
+
+  /**
+   * Search `index` for what a person typed. Returns {mode, hits, message}:
+   * mode is "empty", "words", "syntax" or "fallback" (syntax lunr could not
+   * parse, searched as plain words); message, when set, explains the result.
+   */
+  function search(index, text) {
+    var plan = rewriteQuery(text, index.fields);
+    if (plan.mode === "empty") {
+      return { mode: "empty", hits: [], message: null };
+    }
+    if (plan.mode === "syntax") {
+      try {
+        return runSyntax(index, plan.query);
+      } catch (error) {
+        if (!(error instanceof lunrLib.QueryParseError)) {
+          throw error;
+        }
+        var words = plan.query
+          .replace(new RegExp("(^|\\s)[+-]?(?:" + fieldPattern(index.fields) + "):", "g"), "$1")
+          .replace(/[+\-*~^:]/g, " ");
+        var answer = runWords(index, wordsPlan(words, index.fields));
+        var note = "Searched for the words instead of the query syntax (" + error.message + ").";
+        return { mode: "fallback", hits: answer.hits, message: answer.message || note };
+      }
+    }
+    return runWords(index, plan);
+  }
+
+  // --- highlighting and snippets (pure, given a matcher) --------------------
+
+  var SEPARATOR = new RegExp(lunrLib ? lunrLib.tokenizer.separator.source : "[\\s\\-]+", "g");
+
+  /** Words of `text` as lunr.tokenizer splits them, with offsets into the original text. */
+  function wordSpans(text) {
+    var spans = [];
+    var start = 0;
+    var match;
+    SEPARATOR.lastIndex = 0;
+    while ((match = SEPARATOR.exec(text)) !== null) {
+      if (match.index > start) {
+        spans.push([start, match.index]);
+      }
+      start = match.index + match[0].length;
+      if (match[0].length === 0) {
+        SEPARATOR.lastIndex++;
+      }
+    }
+    if (start < text.length) {
+      spans.push([start, text.length]);
+    }
+    return spans;
+  }
+
+  /**
+   * A function word -> boolean: does lunr's pipeline (trimmer, then the
+   * index's search pipeline) turn this word into a term of the hit, matched
+   * in `field`? That is how lunr itself matched it, so stems and prefixes
+   * are marked as they were found, and stop words never are.
+   */
+  function termMatcher(index, metadata, field) {
+    var cache = Object.create(null);
+    return function (word) {
+      var key = word.toLowerCase();
+      if (!(key in cache)) {
+        var token = lunrLib.trimmer(new lunrLib.Token(key, {}));
+        var terms = token.toString() === "" ? [] : index.pipeline.run([token]);
+        cache[key] = terms.some(function (term) {
+          var name = term.toString();
+          return hasOwn(metadata, name) && hasOwn(metadata[name], field);
+        });
+      }
+      return cache[key];
+    };
+  }
+
+  /** The part of a word lunr.trimmer keeps: marks leave out quotes, brackets, commas. */
+  function coreOf(text, span) {
+    var word = text.slice(span[0], span[1]);
+    var lead = /^\W*/.exec(word)[0].length;
+    var trail = /\W*$/.exec(word.slice(lead))[0].length;
+    return [span[0] + lead, span[1] - trail];
+  }
+
+  /**
+   * `text[from:to]` as [{text, mark}] pieces, marking the words `isMatch`
+   * accepts; adjacent pieces of one kind are joined.
+   */
+  function segments(text, isMatch, from, to) {
+    var start = from == null ? 0 : from;
+    var end = to == null ? text.length : to;
+    var pieces = [];
+    var position = start;
+    function push(piece, mark) {
+      if (piece === "") {
+        return;
+      }
+      var previous = pieces[pieces.length - 1];
+      if (previous && previous.mark === mark) {
+        previous.text += piece;
+      } else {
+        pieces.push({ text: piece, mark: mark });
+      }
+    }
+    wordSpans(text).forEach(function (span) {
+      if (span[0] < start || span[1] > end || !isMatch(text.slice(span[0], span[1]))) {
+        return;
+      }
+      var core = coreOf(text, span);
+      if (core[0] >= core[1]) {
+        return;
+      }
+      push(text.slice(position, core[0]), false);
+      push(text.slice(core[0], core[1]), true);
+      position = core[1];
+    });
+    push(text.slice(position, end), false);
+    return pieces;
+  }
+
+  /**
+   * About `length` characters of `text`, cut at word boundaries and centred
+   * on the first word `isMatch` accepts (the start of the text if none), as
+   * segments with the matches marked and "…" where text was left out.
+   */
+  function snippet(text, isMatch, length) {
+    var size = length || SNIPPET_LENGTH;
+    var spans = wordSpans(text);
+    if (text.length <= size) {
+      return segments(text, isMatch);
+    }
+    var first = null;
+    for (var i = 0; i < spans.length; i++) {
+      if (isMatch(text.slice(spans[i][0], spans[i][1]))) {
+        first = spans[i];
+        break;
+      }
+    }
+    var start = 0;
+    if (first !== null) {
+      var centre = (first[0] + first[1]) / 2;
+      start = Math.max(0, Math.min(Math.round(centre - size / 2), text.length - size));
+    }
+    var end = Math.min(text.length, start + size);
+    // Whole words only: start at a word start, end at a word end.
+    var inside = spans.filter(function (span) { return span[0] >= start && span[1] <= end; });
+    if (inside.length === 0) {
+      inside = first !== null ? [first] : spans.slice(0, 1);
+    }
+    start = start === 0 ? 0 : inside[0][0];
+    end = end === text.length ? end : inside[inside.length - 1][1];
+    var pieces = segments(text, isMatch, start, end);
+    if (start > 0) {
+      pieces.unshift({ text: "\u2026", mark: false });
+    }
+    if (end < text.length) {
+      pieces.push({ text: "\u2026", mark: false });
+    }
+    return pieces;
+  }
+
+  // --- filters and the URL (pure) ------------------------------------------
+
+  function yearOf(entry) {
+    return entry.d ? entry.d.slice(0, 4) : "undated";
+  }
+
+  function matchesFilters(entry, filters, skip) {
+    if (skip !== "tag" && filters.tag && (entry.g || []).indexOf(filters.tag) === -1) {
+      return false;
+    }
+    if (skip !== "year" && filters.year && yearOf(entry) !== filters.year) {
+      return false;
+    }
+    return true;
+  }
+
+  /** The hits that have the tag and the year in `filters` (either may be ""). */
+  function filterHits(hits, store, filters) {
+    return hits.filter(function (hit) {
+      var entry = store[hit.ref];
+      return Boolean(entry) && matchesFilters(entry, filters);
+    });
+  }
+
+  /**
+   * For each filter, how many of `hits` each value would leave, the other
+   * filter applied: {tags: {name: n}, years: {year: n}}.
+   */
+  function facets(hits, store, filters) {
+    var counts = { tags: Object.create(null), years: Object.create(null) };
+    hits.forEach(function (hit) {
+      var entry = store[hit.ref];
+      if (!entry) {
+        return;
+      }
+      if (matchesFilters(entry, filters, "tag")) {
+        (entry.g || []).forEach(function (tag) { counts.tags[tag] = (counts.tags[tag] || 0) + 1; });
+      }
+      if (matchesFilters(entry, filters, "year")) {
+        var year = yearOf(entry);
+        counts.years[year] = (counts.years[year] || 0) + 1;
+      }
+    });
+    return counts;
+  }
+
+  /** Every tag and year of the store: {tags: [...sorted], years: [...newest first, "undated" last]}. */
+  function filterOptions(store) {
+    var tags = Object.create(null);
+    var years = Object.create(null);
+    Object.keys(store).forEach(function (ref) {
+      (store[ref].g || []).forEach(function (tag) { tags[tag] = true; });
+      years[yearOf(store[ref])] = true;
+    });
+    var yearList = Object.keys(years).filter(function (year) { return year !== "undated"; }).sort().reverse();
+    if (years.undated) {
+      yearList.push("undated");
+    }
+    return { tags: Object.keys(tags).sort(), years: yearList };
+  }
+
+  /** `?q=...&tag=...&year=...` -> {q, tag, year}; unknown tags and years are dropped. */
+  function parseState(search, options) {
+    var params = new URLSearchParams(search);
+    var tag = params.get("tag") || "";
+    var year = params.get("year") || "";
+    if (options) {
+      tag = options.tags.indexOf(tag) === -1 ? "" : tag;
+      year = options.years.indexOf(year) === -1 ? "" : year;
+    }
+    return { q: params.get("q") || "", tag: tag, year: year };
+  }
+
+  /** {q, tag, year} -> "?q=...&tag=...&year=..." without empty parts ("" when all are empty). */
+  function formatState(state) {
+    var params = new URLSearchParams();
+    if (state.q) {
+      params.set("q", state.q);
+    }
+    if (state.tag) {
+      params.set("tag", state.tag);
+    }
+    if (state.year) {
+      params.set("year", state.year);
+    }
+    var text = params.toString();
+    return text ? "?" + text : "";
+  }
+
+  // --- the page ----------------------------------------------------------
+
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+  function dateLabel(iso) {
+    var parts = iso.split("-");
+    return MONTHS[Number(parts[1]) - 1] + " " + Number(parts[2]) + ", " + parts[0];
+  }
+
+  function element(name, attributes, text) {
+    var node = document.createElement(name);
+    Object.keys(attributes || {}).forEach(function (key) { node.setAttribute(key, attributes[key]); });
+    if (text != null) {
+      node.textContent = text;
+    }
+    return node;
+  }
+
+  function appendPieces(parent, pieces) {
+    pieces.forEach(function (piece) {
+      parent.appendChild(piece.mark ? element("mark", {}, piece.text) : document.createTextNode(piece.text));
+    });
+  }
+
+  function isTextEntry(target) {
+    if (!target || target.nodeType !== 1) {
+      return false;
+    }
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName);
+  }
+
+  function installShortcut(input) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) {
+        return;
+      }
+      if (isTextEntry(event.target)) {
+        return;
+      }
+      event.preventDefault();
+      input.focus();
+      input.select();
+    });
+  }
+
+  function SearchPage(page, input, data) {
+    this.page = page;
+    this.input = input;
+    this.index = lunrLib.Index.load(data.index);
+    this.store = data.store;
+    this.total = Object.keys(data.store).length;
+    this.root = page.getAttribute("data-root") || "";
+    this.options = filterOptions(this.store);
+    this.status = document.getElementById("search-status");
+    this.list = document.getElementById("search-results");
+    this.more = document.getElementById("search-more");
+    this.tagSelect = document.getElementById("search-tag");
+    this.yearSelect = document.getElementById("search-year");
+    this.baseTitle = document.title;
+    this.timer = null;
+    this.committed = true;
+    this.shown = [];
+    this.rendered = 0;
+  }
+
+  SearchPage.prototype.start = function () {
+    var self = this;
+    document.getElementById("search-filters").hidden = false;
+    this.readUrl();
+    this.input.addEventListener("input", function () {
+      window.clearTimeout(self.timer);
+      self.timer = window.setTimeout(function () { self.update(false); }, DEBOUNCE_MS);
+    });
+    this.input.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      window.clearTimeout(self.timer);
+      self.update(true);
+    });
+    [this.tagSelect, this.yearSelect].forEach(function (select) {
+      select.addEventListener("change", function () { self.update(true); });
+    });
+    this.more.addEventListener("click", function () { self.showMore(true); });
+    window.addEventListener("popstate", function () {
+      window.clearTimeout(self.timer);
+      self.readUrl();
+    });
+    if (!this.input.value) {
+      this.input.focus();
+    }
+  };
+
+  SearchPage.prototype.state = function () {
+    return { q: this.input.value, tag: this.tagSelect.value, year: this.yearSelect.value };
+  };
+
+  /** Show what the address says (on load and on back / forward). */
+  SearchPage.prototype.readUrl = function () {
+    var state = parseState(window.location.search, this.options);
+    this.input.value = state.q;
+    this.fillOptions(state);
+    this.render(state);
+    this.committed = true;
+  };
+
+  /**
+   * Search, then record the state in the address: a submit or a filter change
+   * is a new history entry; typing replaces the entry it started, so back
+   * goes to the search before, not to each keystroke.
+   */
+  SearchPage.prototype.update = function (commit) {
+    var state = this.state();
+    this.render(state);
+    var target = window.location.pathname + formatState(state);
+    var current = window.location.pathname + window.location.search;
+    try {
+      if (target !== current) {
+        if (commit || this.committed) {
+          window.history.pushState(null, "", target);
+        } else {
+          window.history.replaceState(null, "", target);
+        }
+      }
+    } catch (error) {
+      // Some browsers refuse history changes on file:// pages; the results still show.
+    }
+    if (commit) {
+      this.committed = true;
+    } else if (target !== current) {
+      this.committed = false;
+    }
+  };
+
+  function yearLabel(year) {
+    return year === "undated" ? "Undated" : year;
+  }
+
+  function tagLabel(tag) {
+    return tag;
+  }
+
+  /** Rebuild both selects from every tag and year of the store, choosing the state's. */
+  SearchPage.prototype.fillOptions = function (state) {
+    function fill(select, values, label, chosen, emptyLabel) {
+      while (select.firstChild) {
+        select.removeChild(select.firstChild);
+      }
+      select.appendChild(element("option", { value: "" }, emptyLabel));
+      values.forEach(function (value) {
+        select.appendChild(element("option", { value: value }, label(value)));
+      });
+      select.value = chosen;
+    }
+    fill(this.tagSelect, this.options.tags, tagLabel, state.tag, "All tags");
+    fill(this.yearSelect, this.options.years, yearLabel, state.year, "All years");
+  };
+
+  /** Label each option with the number of results it would leave. */
+  SearchPage.prototype.showCounts = function (counts) {
+    function relabel(select, countsOf, label) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (option.value) {
+          option.textContent = label(option.value) + " (" + (countsOf[option.value] || 0) + ")";
+        }
+      });
+    }
+    relabel(this.tagSelect, counts.tags, tagLabel);
+    relabel(this.yearSelect, counts.years, yearLabel);
+  };
+
+  SearchPage.prototype.render = function (state) {
+    var query = state.q.trim();
+    var answer;
+    try {
+      answer = search(this.index, state.q);
+    } catch (error) {
+      answer = { mode: "error", hits: [], message: "Sorry, that search could not be run. Try plain words." };
+    }
+    var hits = answer.hits;
+    if (answer.mode === "empty" && (state.tag || state.year)) {
+      // Filters alone list every paper they match, newest first.
+      hits = Object.keys(this.store).map(function (ref) {
+        return { ref: ref, score: 0, matchData: { metadata: {} } };
+      });
+    }
+    var counts = facets(hits, this.store, state);
+    var shown = filterHits(hits, this.store, state);
+    this.showCounts(counts);
+
+    var sentence;
+    var filtered = this.describeFilters(state);
+    if (answer.mode === "empty" && !filtered) {
+      sentence = "Type in the search box above to search " + this.total + " papers.";
+    } else if (shown.length === 0) {
+      sentence = answer.message && hits.length === 0 ? "" :
+        "No papers match" + (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
+    } else {
+      sentence = shown.length + (shown.length === 1 ? " paper matches" : " papers match") +
+        (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
+    }
+    this.status.textContent = [answer.message, sentence].filter(Boolean).join(" ");
+    document.title = query ? "\u201c" + query + "\u201d \u2013 " + this.baseTitle : this.baseTitle;
+
+    while (this.list.firstChild) {
+      this.list.removeChild(this.list.firstChild);
+    }
+    this.shown = shown;
+    this.rendered = 0;
+    this.showMore(false);
+  };
+
+  SearchPage.prototype.describeFilters = function (state) {
+    var parts = "";
+    if (state.tag) {
+      parts += " tagged " + state.tag;
+    }
+    if (state.year) {
+      parts += state.year === "undated" ? " without a date" : " from " + state.year;
+    }
+    return parts;
+  };
+
+  SearchPage.prototype.showMore = function (moveFocus) {
+    var start = this.rendered;
+    var end = Math.min(this.shown.length, start + PAGE_SIZE);
+    var firstLink = null;
+    for (var i = start; i < end; i++) {
+      var card = this.card(this.shown[i]);
+      this.list.appendChild(card);
+      firstLink = firstLink || card.querySelector("a");
+    }
+    this.rendered = end;
+    this.more.hidden = end >= this.shown.length;
+    if (moveFocus && firstLink) {
+      firstLink.focus();
+    }
+  };
+
+  SearchPage.prototype.card = function (hit) {
+    var entry = this.store[hit.ref];
+    var metadata = hit.matchData.metadata;
+    var root = this.root;
+    var item = element("li", { "class": "paper-card" });
+
+    var heading = element("h2", { "class": "paper-title" });
+    var link = element("a", { href: root + entry.u + "index.html" });
+    appendPieces(link, segments(entry.t, termMatcher(this.index, metadata, "title")));
+    heading.appendChild(link);
+    item.appendChild(heading);
+
+    var meta = element("p", { "class": "meta" });
+    if (entry.d) {
+      var month = element("a", { href: root + "dates/" + entry.d.slice(0, 4) + "/" + entry.d.slice(5, 7) + "/index.html" });
+      month.appendChild(element("time", { datetime: entry.d }, dateLabel(entry.d)));
+      meta.appendChild(month);
+    } else {
+      meta.appendChild(element("a", { href: root + "dates/undated/index.html" }, "Undated"));
+    }
+    if (entry.o) {
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(element("span", { "class": "sep", "aria-hidden": "true" }, "\u00b7"));
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(element("span", { "class": "org" }, entry.o));
+    }
+    item.appendChild(meta);
+
+    if (entry.g && entry.g.length) {
+      var tags = element("ul", { "class": "tags", "aria-label": "Tags" });
+      entry.g.forEach(function (tag) {
+        var pill = element("li");
+        pill.appendChild(element("a", { "class": "tag", href: root + "tags/" + encodeURIComponent(tag) + "/index.html" }, tag));
+        tags.appendChild(pill);
+      });
+      item.appendChild(tags);
+    }
+
+    var excerpt = element("p", { "class": "excerpt" });
+    appendPieces(excerpt, snippet(entry.a || "", termMatcher(this.index, metadata, "abstract")));
+    item.appendChild(excerpt);
+    return item;
+  };
+
+  function init() {
+    var input = document.querySelector("form.site-search input[name='q']");
+    if (!input) {
+      return;
+    }
+    installShortcut(input);
+    var page = document.getElementById("search-page");
+    if (!page) {
+      return;
+    }
+    var status = document.getElementById("search-status");
+    var data = window.SITEGEN_SEARCH;
+    if (!lunrLib || !data) {
+      status.textContent = "The search index could not be loaded. Browse the papers by tag or by date instead.";
+      return;
+    }
+    try {
+      new SearchPage(page, input, data).start();
+    } catch (error) {
+      status.textContent = "Search could not start (" + error.message + "). Browse the papers by tag or by date instead.";
+    }
+  }
+
+  var api = {
+    FIELDS: FIELDS,
+    rewriteQuery: rewriteQuery,
+    usesSyntax: usesSyntax,
+    search: search,
+    termMatcher: termMatcher,
+    segments: segments,
+    snippet: snippet,
+    filterHits: filterHits,
+    facets: facets,
+    filterOptions: filterOptions,
+    parseState: parseState,
+    formatState: formatState
+  };
+
+  if (typeof module !== "undefined" && module.exports) {
+    module.exports = api;
+  }
+  if (typeof document !== "undefined" && typeof window !== "undefined") {
+    init();
+  }
+}());
