@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from markupsafe import Markup, escape
 
@@ -55,7 +56,7 @@ def plan(site: Site) -> list[Page]:
         Page("tags/index.html", "tags.html", {"site": site, "title": "Tags"}),
         Page("dates/index.html", "dates.html", {"site": site, "title": "Dates", "chart": month_chart(site.months, "dates/index.html")}),
         Page("search/index.html", "search.html", {"site": site, "title": "Search"}),
-        Page("404.html", "404.html", {"site": site, "title": "Page not found"}),
+        Page("404.html", "404.html", {"site": site, "title": "Page not found", "base_path": urlsplit(site.config.base_url).path}),
         Page("feed.xml", "feed.xml", _feed(site, site.config.title, "", site.papers)),
         Page("robots.txt", "robots.txt", {"site": site}),
     ]

@@ -14,6 +14,7 @@ import html
 import mimetypes
 import os
 import posixpath
+import re
 import socket
 import sys
 import threading
@@ -33,6 +34,7 @@ from sitegen.config import CONFIG_FILE, Config
 from sitegen.errors import SitegenError
 
 EVENTS_PATH = "/__sitegen/events"
+_BASE_HREF = re.compile(rb'<base href="[^"]*">')
 DEBOUNCE_SECONDS = 0.15
 """Editors save in several events; wait this long after the last one before rebuilding."""
 _HEARTBEAT_SECONDS = 15.0
@@ -290,6 +292,8 @@ def _handler(preview: Preview) -> type[BaseHTTPRequestHandler]:
             except OSError:
                 data, path = b"<!doctype html><title>Not found</title><h1>Not found</h1>", Path("404.html")
             kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            if status == HTTPStatus.NOT_FOUND:
+                data = _BASE_HREF.sub(b'<base href="/">', data, count=1)  # the preview serves the site at /
             if kind == "text/html":
                 state = preview.state
                 data = inject(data, state.error, state.generation)

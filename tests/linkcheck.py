@@ -3,8 +3,8 @@
 Rules, as a browser opening the site from ``file://`` or from its base URL sees them:
 
 - a relative URL resolves against the folder of the HTML file that holds it;
-- a page with ``<base href="https://host/prefix/">`` (the 404 page, served at any
-  depth) resolves against that base, whose path ``/prefix/`` is the output root;
+- a page with ``<base href="/prefix/">`` (the 404 page, served at any depth)
+  resolves against that base, whose path ``/prefix/`` is the output root;
 - the result must stay inside the output folder and be a regular file there (a
   link to a folder is a problem: the site links ``index.html`` explicitly so it
   also works without a web server);
@@ -113,8 +113,8 @@ def resolve(page: str, url: str, base: str | None = None) -> str | None:
         directory = posixpath.dirname(page)
     else:
         base_parts = urlsplit(base)
-        if not base_parts.scheme or not base_parts.netloc:
-            raise LinkError(f"<base href={base!r}> is not an absolute URL, so the page's links cannot be mapped")
+        if base_parts.netloc or not base_parts.path.startswith("/"):
+            raise LinkError(f"<base href={base!r}> must be a path from the host's root, naming no host")
         root = base_parts.path if base_parts.path.endswith("/") else posixpath.dirname(base_parts.path) + "/"
         if path.startswith("/"):
             if not path.startswith(root):
@@ -146,6 +146,8 @@ def scan(root: Path) -> dict[str, ParsedPage]:
         document, errors = parse_html(path.read_bytes())
         page = ParsedPage(relative, document, errors, base_href(document))
         for element in elements(document):
+            if local_name(element) == "base":
+                continue  # not a link: the root every other link resolves against
             for attribute in URL_ATTRIBUTES:
                 url = element.get(attribute)
                 if url is None:

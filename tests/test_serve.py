@@ -292,7 +292,8 @@ def test_missing_path_gets_the_sites_404_page(shared: Preview, shared_project: P
         response = request(shared, path)
         assert response.status == 404, path
         assert response.type.startswith("text/html")
-        assert response.body.startswith(on_disk[: on_disk.rfind(b"</body>")])
+        served_at_root = re.sub(rb'<base href="[^"]*">', b'<base href="/">', on_disk)  # the preview's site is at /
+        assert response.body.startswith(served_at_root[: served_at_root.rfind(b"</body>")])
         assert b"EventSource" in response.body  # the 404 page reloads too
 
 
