@@ -118,7 +118,8 @@ def _month(paper: Paper) -> int:
 def _check_collisions(papers: tuple[Paper, ...]) -> None:
     first: dict[str, Paper] = {}
     errors: list[SourceError] = []
-    for paper in sorted(papers, key=lambda p: str(p.loc.path)):
+    # A page that sets `slug:` by hand is the one to blame for a clash, not the page named that way.
+    for paper in sorted(papers, key=lambda p: (p.loc.line is not None, str(p.loc.path))):
         if paper.slug in first:
             errors.append(
                 SourceError(paper.loc, f"slug {paper.slug!r} is already used by {first[paper.slug].loc}; set another 'slug:'")

@@ -163,7 +163,7 @@ def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path)
         links=links,
         sources=sources,
         draft=draft,
-        loc=Loc(path),
+        loc=Loc(path, lines["slug"] if "slug" in values else None),
     )
 
 

@@ -76,7 +76,7 @@ class Paper:
     """Digest files this paper was converted from, relative to the project."""
     draft: bool = False
     loc: Loc = field(default_factory=lambda: Loc(Path("<memory>")))
-    """The page file (line None)."""
+    """The page file, with the line of its ``slug:`` key if it sets one: where its URL comes from."""
 
 
 @dataclass(frozen=True, slots=True)

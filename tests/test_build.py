@@ -595,11 +595,6 @@ def test_two_pages_with_one_slug_fail_naming_both_files(project: tuple[Path, Pat
     assert "'steady-steps'" in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a slug collision is reported without a line: Paper does not record where its 'slug:' key is "
-    "(needs frontmatter/model to keep that line)",
-)
 def test_slug_collision_points_at_the_slug_line(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     root, out = project
     (root / "content" / "papers" / "another.md").write_text("---\ntitle: Another\nslug: steady-steps\n---\n\nBody.\n", encoding="utf-8")
