@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen.collect import Site, collect, paper_path
+from sitegen.collect import URL_PLAN, Site, collect, paper_path
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SourceError
 from sitegen.frontmatter import parse_page
@@ -89,6 +89,7 @@ def render_site(site: Site) -> dict[str, bytes]:
     """Every output file in memory: pages from templates, then theme assets."""
     config = site.config
     env = environment([config.path("templates_dir"), config.path("theme_dir") / "templates"])
+    env.globals.update(URL_PLAN)
     files: dict[str, bytes] = {}
     for page in plan(site):
         try:

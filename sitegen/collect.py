@@ -25,7 +25,7 @@ class Tag:
 
     @property
     def path(self) -> str:
-        return f"tags/{self.name}/"
+        return tag_path(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +36,7 @@ class Month:
 
     @property
     def path(self) -> str:
-        return f"dates/{self.year:04d}/{self.month:02d}/"
+        return month_path(dt.date(self.year, self.month, 1))
 
     @property
     def name(self) -> str:
@@ -51,7 +51,7 @@ class Year:
 
     @property
     def path(self) -> str:
-        return f"dates/{self.year:04d}/"
+        return year_path(self.year)
 
     @property
     def papers(self) -> tuple[Paper, ...]:
@@ -78,6 +78,22 @@ class Site:
 
 def paper_path(paper: Paper) -> str:
     return f"papers/{paper.slug}/"
+
+
+def tag_path(name: str) -> str:
+    return f"tags/{name}/"
+
+
+def year_path(year: int) -> str:
+    return f"dates/{year:04d}/"
+
+
+def month_path(day: dt.date) -> str:
+    return f"dates/{day.year:04d}/{day.month:02d}/"
+
+
+URL_PLAN = {"paper_path": paper_path, "tag_path": tag_path, "year_path": year_path, "month_path": month_path}
+"""The site paths templates may ask for, so no template spells a URL pattern itself."""
 
 
 def sort_key(paper: Paper) -> tuple[bool, int, str, str]:
