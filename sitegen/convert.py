@@ -126,13 +126,18 @@ def _merge(entries: Iterable[DigestEntry], report: ConvertReport) -> list[_Merge
             first,
             abstract=max(first.abstract, entry.abstract, key=len),
             date=first.date or entry.date,
-            authors=max(filter(None, (first.authors, entry.authors)), default=None),
+            authors=_larger(first.authors, entry.authors),
             organisation=first.organisation or entry.organisation,
-            comments=max(filter(lambda c: c is not None, (first.comments, entry.comments)), default=None),
+            comments=_larger(first.comments, entry.comments),
         )
         if source not in kept.sources:
             kept.sources.append(source)
     return list(merged.values())
+
+
+def _larger(first: int | None, second: int | None) -> int | None:
+    """Counts only grow (comments accumulate), so the larger of two listings is the newer."""
+    return max((count for count in (first, second) if count is not None), default=None)
 
 
 def _paper(merged: _Merged, slug: str, vocabulary: TagVocabulary | None) -> Paper:

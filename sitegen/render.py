@@ -29,7 +29,7 @@ def _markdown() -> MarkdownIt:
         lowered = url.strip().lower()
         return ":" not in lowered.split("/", 1)[0] or lowered.startswith(_SAFE_SCHEMES)
 
-    md.validateLink = validate_link
+    md.validateLink = validate_link  # type: ignore[method-assign]  # markdown-it-py's documented hook
     return md
 
 
