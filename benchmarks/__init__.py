@@ -1,0 +1,1 @@
+"""Benchmarks of sitegen at archive scale; see benchmarks/README.md."""
