@@ -83,7 +83,7 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
     lap("load")
     site = collect(papers, config)
     lap("collect")
-    files = render_site(site)
+    files = render_site(site).files
     lap("render")
     files.update(search_outputs(search_documents(site)))
     lap("search")

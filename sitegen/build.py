@@ -7,17 +7,20 @@ written, so a build that fails leaves the previous site exactly as it was.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+from sitegen.cache import ParsedPage, read_page_records, read_parsed_pages, still_there, write_page_records, write_parsed_pages
 from sitegen.collect import URL_PLAN, Site, collect, paper_path
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SourceError
+from sitegen.fingerprint import PageFingerprints
 from sitegen.frontmatter import parse_page
 from sitegen.fsutil import read_text
 from sitegen.model import Loc, Paper
@@ -67,55 +70,93 @@ def _kb(size: int) -> str:
 
 def load_papers(config: Config, drafts: bool = False) -> list[Paper]:
     """Every page under content/papers, validated; all problems of all files reported together."""
+    papers, _ = read_pages(config, {})
+    return [paper for paper in papers if drafts or not paper.draft]
+
+
+def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Paper], dict[str, ParsedPage]]:
+    """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again."""
     papers: list[Paper] = []
+    parsed: dict[str, ParsedPage] = {}
     errors: list[SourceError] = []
     for path in sorted(config.papers_dir.glob("*.md")):
+        key = str(path)
         try:
-            paper = parse_page(read_text(path), path)
-        except BuildFailed as failure:
-            errors.extend(failure.errors)
-            continue
-        except SourceError as error:
-            errors.append(error)
-            continue
-        if drafts or not paper.draft:
-            papers.append(paper)
+            status = path.stat()
+        except OSError:
+            status = None
+        hit = known.get(key)
+        if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
+            paper = hit.paper
+        else:
+            try:
+                paper = parse_page(read_text(path), path)
+            except BuildFailed as failure:
+                errors.extend(failure.errors)
+                continue
+            except SourceError as error:
+                errors.append(error)
+                continue
+        if status is not None:
+            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper)
+        papers.append(paper)
     if errors:
         raise BuildFailed(errors)
-    return papers
+    return papers, parsed
 
 
-def render_site(site: Site) -> dict[str, bytes]:
-    """Every output file in memory: pages from templates, then theme assets."""
+@dataclass(frozen=True, slots=True)
+class RenderedSite:
+    files: dict[str, bytes | None]
+    """Output path -> bytes, or None for a page known to be unchanged on disk."""
+    fingerprints: dict[str, str | None]
+
+
+def render_site(site: Site, unchanged: Callable[[str, str | None], bool] = lambda path, fingerprint: False) -> RenderedSite:
+    """Every output file in memory: pages from templates, then theme assets.
+
+    ``unchanged(path, fingerprint)`` says whether the page already on disk was
+    made from the same inputs; such pages are not rendered again.
+    """
     config = site.config
     env = environment([config.path("templates_dir"), config.path("theme_dir") / "templates"])
     env.globals.update(URL_PLAN)
-    files: dict[str, bytes] = {}
+    fingerprints = PageFingerprints(env, site)
+    rendered = RenderedSite({}, {})
     for page in plan(site):
         try:
-            files[page.path] = render(env, page.template, page.path, page.context)
+            fingerprint = fingerprints.of(page.template, page.path, page.context)
+            rendered.fingerprints[page.path] = fingerprint
+            if unchanged(page.path, fingerprint):
+                rendered.files[page.path] = None
+            else:
+                rendered.files[page.path] = render(env, page.template, page.path, page.context)
         except jinja2.TemplateError as error:
             raise BuildFailed([_template_error(error, page.template)]) from None
     for relative, data in _static_files(config.path("theme_dir") / "static"):
-        files[f"static/{relative}"] = data
-    return files
+        rendered.files[f"static/{relative}"] = data
+    return rendered
 
 
 def build(config: Config, output: Path | None = None, drafts: bool = False) -> BuildReport:
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
     check_owned(folder)
-    site = collect(load_papers(config, drafts), config)
-    files = render_site(site)
-    documents = search_documents(site)
-    fingerprint = search_fingerprint(documents).encode("ascii")
+    papers, parsed = read_pages(config, read_parsed_pages(folder))
+    site = collect([paper for paper in papers if drafts or not paper.draft], config)
+    records = read_page_records(folder)
+    rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
+    files = rendered.files
+    fingerprint = _search_key(site).encode("ascii")
     search_files = _cached_search(folder, fingerprint)
     rebuilt = search_files is None
     if search_files is None:
-        search_files = search_outputs(documents)
+        search_files = search_outputs(search_documents(site))
     files.update(search_files)
     result = write_tree(folder, files)
     write_cache(folder, SEARCH_CACHE, fingerprint)
+    write_page_records(folder, rendered.fingerprints)
+    write_parsed_pages(folder, parsed.items())
     index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
     sizes = SearchSizes(len(index), _gzipped(index), len(store), _gzipped(store), rebuilt)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
@@ -145,6 +186,14 @@ def _base36(number: int) -> str:
         text = digits[digit] + text
         if number == 0:
             return text
+
+
+def _search_key(site: Site) -> str:
+    """Everything the search files are made from, without the cost of making the documents."""
+    digest = hashlib.sha256(search_fingerprint([]).encode("ascii"))
+    for paper in site.papers:
+        digest.update(repr((paper.slug, paper.title, paper.body, paper.date, paper.tags, paper.organisation)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def _cached_search(folder: Path, fingerprint: bytes) -> dict[str, bytes] | None:

@@ -50,8 +50,11 @@ def claim(folder: Path) -> None:
     (folder / MARKER).write_bytes(MARKER_TEXT)
 
 
-def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
-    """Make ``folder`` hold exactly ``files`` (plus the marker), touching only what differs."""
+def write_tree(folder: Path, files: Mapping[str, bytes | None]) -> WriteResult:
+    """Make ``folder`` hold exactly ``files`` (plus the marker), touching only what differs.
+
+    ``None`` stands for a file the caller knows is already there with the right bytes.
+    """
     for relative in files:
         _checked(relative)  # every path before the first write, so a bad one leaves the folder as it was
     claim(folder)
@@ -60,6 +63,9 @@ def write_tree(folder: Path, files: Mapping[str, bytes]) -> WriteResult:
     unchanged: list[str] = []
     for relative, data in sorted(files.items()):
         target = folder / relative
+        if data is None:
+            unchanged.append(relative)
+            continue
         try:
             same = target.read_bytes() == data
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
