@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 import jinja2
@@ -30,7 +31,8 @@ from sitegen.render import environment, plain_text, render
 from sitegen.search import DATA_JS_PATH, INDEX_PATH, STORE_PATH, SearchDocument, search_fingerprint, search_outputs
 
 
-SEARCH_CACHE = "search-fingerprint"
+SEARCH_CACHE = "search.json"
+SEARCH_FILES = (INDEX_PATH, STORE_PATH, DATA_JS_PATH)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,18 +149,20 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     records = read_page_records(folder)
     rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
     files = rendered.files
-    fingerprint = _search_key(site).encode("ascii")
-    search_files = _cached_search(folder, fingerprint)
-    rebuilt = search_files is None
-    if search_files is None:
+    key = _search_key(site)
+    sizes = _search_sizes(folder, key)
+    if sizes is not None and all(still_there(folder, path, records.get(path), key) for path in SEARCH_FILES):
+        files.update(dict.fromkeys(SEARCH_FILES))
+    else:
         search_files = search_outputs(search_documents(site))
-    files.update(search_files)
+        files.update(search_files)
+        index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
+        sizes = SearchSizes(len(index), _gzipped(index), len(store), _gzipped(store), rebuilt=True)
+    rendered.fingerprints.update(dict.fromkeys(SEARCH_FILES, key))
     result = write_tree(folder, files)
-    write_cache(folder, SEARCH_CACHE, fingerprint)
+    write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "sizes": list(astuple(sizes))[:4]}).encode())
     write_page_records(folder, rendered.fingerprints)
     write_parsed_pages(folder, parsed.items())
-    index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
-    sizes = SearchSizes(len(index), _gzipped(index), len(store), _gzipped(store), rebuilt)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
 
 
@@ -196,14 +200,15 @@ def _search_key(site: Site) -> str:
     return digest.hexdigest()
 
 
-def _cached_search(folder: Path, fingerprint: bytes) -> dict[str, bytes] | None:
-    """The search files of the previous build, if they were made from the same documents."""
-    if read_cache(folder, SEARCH_CACHE) != fingerprint:
-        return None
+def _search_sizes(folder: Path, key: str) -> SearchSizes | None:
+    """The sizes recorded by the build that made the search files from the same documents."""
     try:
-        return {path: (folder / path).read_bytes() for path in (INDEX_PATH, STORE_PATH, DATA_JS_PATH)}
-    except OSError:
-        return None
+        recorded = json.loads(read_cache(folder, SEARCH_CACHE) or b"{}")
+        if recorded.get("key") == key:
+            return SearchSizes(*map(int, recorded["sizes"]), rebuilt=False)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return None
 
 
 def _gzipped(data: bytes) -> int:

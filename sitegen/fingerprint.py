@@ -59,6 +59,8 @@ class PageFingerprints:
         self._site = site
         self._templates: dict[str, TemplateUse] = {}
         self._papers: dict[int, bytes] = {}
+        self._objects: dict[int, bytes] = {}
+        """By id: the objects live as long as the site this instance was made for."""
         self._site_parts: dict[tuple[str, bool], bytes] = {}
 
     def of(self, template: str, path: str, context: Mapping[str, Any]) -> str | None:
@@ -102,9 +104,14 @@ class PageFingerprints:
         elif isinstance(value, Site):
             yield self._site_digest(None)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            yield f"<{type(value).__qualname__}\0".encode()
-            for field in dataclasses.fields(value):
-                yield from self._parts(getattr(value, field.name))
+            # Tags, months and years are shared by many pages: hash each once per build.
+            cached = self._objects.get(id(value))
+            if cached is None:
+                parts = [f"<{type(value).__qualname__}\0".encode()]
+                for field in dataclasses.fields(value):
+                    parts.extend(self._parts(getattr(value, field.name)))
+                cached = self._objects[id(value)] = hashlib.sha256(b"".join(parts)).digest()
+            yield cached
         else:
             raise TypeError(f"cannot fingerprint a {type(value).__name__} in a page context")
 

@@ -8,9 +8,10 @@ a home directory.
 
 from __future__ import annotations
 
+import errno
 import os
 import posixpath
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,32 +100,42 @@ def _checked(relative: str) -> str:
     return relative
 
 
+def _entries(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
+    """Every entry below ``folder`` by relative path, parents first, never following a link."""
+    with os.scandir(folder) as scan:
+        for entry in scan:
+            relative = prefix + entry.name
+            yield relative, entry
+            if entry.is_dir(follow_symlinks=False):
+                yield from _entries(entry.path, relative + "/")
+
+
 def _unlink_symlinks(folder: Path) -> list[str]:
     """sitegen never makes links: any link in the output is removed, never followed, so no write
     (``papers/`` linked to a folder elsewhere) and no read lands outside the output folder."""
     unlinked: list[str] = []
-    for directory, subdirectories, names in os.walk(folder, followlinks=False):
-        base = Path(directory)
-        links = sorted(name for name in [*subdirectories, *names] if (base / name).is_symlink())
-        subdirectories[:] = [name for name in subdirectories if name not in links]
-        for name in links:
-            (base / name).unlink()
-            unlinked.append((base / name).relative_to(folder).as_posix())
-    return unlinked
+    for relative, entry in _entries(str(folder)):
+        if entry.is_symlink():
+            os.unlink(entry.path)
+            unlinked.append(relative)
+    return sorted(unlinked)
 
 
-def _remove_stale(folder: Path, files: Mapping[str, bytes]) -> tuple[str, ...]:
+def _remove_stale(folder: Path, files: Mapping[str, bytes | None]) -> tuple[str, ...]:
     removed: list[str] = []
-    keep = set(files) | {MARKER}
-    for directory, subdirectories, names in os.walk(folder, topdown=False, followlinks=False):
-        base = Path(directory)
-        if base.relative_to(folder).parts[:1] == (CACHE_DIR,):
+    folders: list[str] = []
+    for relative, entry in _entries(str(folder)):
+        if relative == CACHE_DIR or relative.startswith(CACHE_DIR + "/"):
             continue
-        for name in names + [d for d in subdirectories if (base / d).is_symlink()]:
-            relative = (base / name).relative_to(folder).as_posix()
-            if relative not in keep:
-                (base / name).unlink()
-                removed.append(relative)
-        if base != folder and not any(base.iterdir()):
-            base.rmdir()
+        if entry.is_dir(follow_symlinks=False):
+            folders.append(entry.path)
+        elif relative not in files and relative != MARKER:
+            os.unlink(entry.path)
+            removed.append(relative)
+    for path in sorted(folders, key=lambda path: path.count(os.sep), reverse=True):
+        try:
+            os.rmdir(path)  # only succeeds on a folder left empty
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
     return tuple(sorted(removed))
