@@ -2,11 +2,13 @@
 
 A page's bytes are a pure function of its template (with everything it extends,
 includes or imports), its output path and its context, plus sitegen's own code.
-Contexts hold frozen data, so hashing them is exact. The one shared value,
-``site``, would make every page depend on every paper; instead each template is
-read once to find which parts of ``site`` it touches, and whether only their
-length (``site.papers | length``), so a paper page does not change when another
-paper does. A template that passes ``site`` on whole depends on all of it.
+Contexts hold frozen data, so hashing them is exact. Hashing whole values would
+make every page depend on every paper through ``site`` (and every page of a tag
+on all of the tag's papers), so each template is read once to learn how it uses
+each context variable: through which attributes, and whether only to count them
+(``site.papers | length``). A variable used any other way, or passed on whole
+(to a macro, say), counts in full; names bound by loops and macro arguments are
+not context variables.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,16 +30,24 @@ from sitegen.model import Paper
 
 
 @dataclass(frozen=True, slots=True)
+class Reads:
+    """How a template reads one context variable."""
+
+    attributes: frozenset[str]
+    """Attributes it reads in full (``tag.name``)."""
+    lengths: frozenset[str]
+    """Attributes it only counts (``tag.papers | length``)."""
+    whole: bool
+    """The variable is used other than through one attribute, so all of it counts."""
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateUse:
-    """A template's closure: its sources' digest and what it reads of ``site``."""
+    """A template's closure: its sources' digest and how it reads each context variable."""
 
     digest: str
-    site_attributes: frozenset[str]
-    """Parts of ``site`` it reads in full."""
-    site_lengths: frozenset[str]
-    """Parts of ``site`` it only counts."""
-    whole_site: bool
-    """``site`` is used other than through one attribute, so all of it counts."""
+    reads: Mapping[str, Reads]
+    """By variable name; a variable absent here is never read, so it cannot change the page."""
     cacheable: bool
     """False when a template name is computed at render time, so the closure is unknown."""
 
@@ -56,12 +66,13 @@ class PageFingerprints:
 
     def __init__(self, env: jinja2.Environment, site: Site) -> None:
         self._env = env
-        self._site = site
+        self.site = site
+        """Kept alive with the build: memos are keyed by the id of objects inside it."""
         self._templates: dict[str, TemplateUse] = {}
         self._papers: dict[int, bytes] = {}
         self._objects: dict[int, bytes] = {}
         """By id: the objects live as long as the site this instance was made for."""
-        self._site_parts: dict[tuple[str, bool], bytes] = {}
+        self._attributes: dict[tuple[int, str, bool], bytes] = {}
 
     def of(self, template: str, path: str, context: Mapping[str, Any]) -> str | None:
         """The page's fingerprint, or None when it cannot be known (render it every time)."""
@@ -71,11 +82,18 @@ class PageFingerprints:
         digest = hashlib.sha256()
         digest.update(f"{code_digest()}\0{use.digest}\0{path}\0".encode())
         for key in sorted(context):
+            reads = use.reads.get(key)
+            if reads is None:
+                continue
             digest.update(key.encode() + b"\0")
-            if key == "site":
-                digest.update(self._site_digest(use))
-            else:
-                digest.update(self.value(context[key]))
+            value = context[key]
+            if reads.whole:
+                digest.update(self.value(value))
+                continue
+            for name in sorted(reads.attributes):
+                digest.update(self._attribute(value, name, counted=False))
+            for name in sorted(reads.lengths - reads.attributes):
+                digest.update(self._attribute(value, name, counted=True))
         return digest.hexdigest()
 
     def paper(self, paper: Paper) -> bytes:
@@ -101,8 +119,6 @@ class PageFingerprints:
             for key in sorted(value, key=str):
                 yield from self._parts(key)
                 yield from self._parts(value[key])
-        elif isinstance(value, Site):
-            yield self._site_digest(None)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
             # Tags, months and years are shared by many pages: hash each once per build.
             cached = self._objects.get(id(value))
@@ -115,21 +131,19 @@ class PageFingerprints:
         else:
             raise TypeError(f"cannot fingerprint a {type(value).__name__} in a page context")
 
-    def _site_digest(self, use: TemplateUse | None) -> bytes:
-        if use is None or use.whole_site:
-            names = [field.name for field in dataclasses.fields(Site)]
-            return b"".join(self._site_part(name, False) for name in names)
-        return b"".join(
-            [self._site_part(name, False) for name in sorted(use.site_attributes)]
-            + [self._site_part(name, True) for name in sorted(use.site_lengths - use.site_attributes)]
-        )
-
-    def _site_part(self, name: str, length_only: bool) -> bytes:
-        key = (name, length_only)
-        if key not in self._site_parts:
-            part = getattr(self._site, name, None)
-            self._site_parts[key] = self.value(len(part) if length_only and part is not None else part)
-        return self._site_parts[key]
+    def _attribute(self, owner: Any, name: str, counted: bool) -> bytes:
+        """One attribute as Jinja reads it (attribute, else item), or only its length."""
+        key = (id(owner), name, counted)
+        if key not in self._attributes:
+            part = getattr(owner, name, None)
+            if part is None and isinstance(owner, Mapping):
+                part = owner.get(name)
+            if callable(part):  # a method such as date.isoformat: its result depends on the owner
+                part = owner
+            elif counted and part is not None and hasattr(part, "__len__"):
+                part = len(part)
+            self._attributes[key] = name.encode() + b"\0" + self.value(part)
+        return self._attributes[key]
 
     def _use(self, template: str) -> TemplateUse:
         if template not in self._templates:
@@ -140,9 +154,7 @@ class PageFingerprints:
 def template_use(env: jinja2.Environment, name: str) -> TemplateUse:
     """Read a template and every template it pulls in, once, without rendering anything."""
     digest = hashlib.sha256()
-    attributes: set[str] = set()
-    lengths: set[str] = set()
-    whole = False
+    found: dict[str, _Found] = {}
     cacheable = True
     seen: set[str] = set()
     todo = [name]
@@ -159,21 +171,59 @@ def template_use(env: jinja2.Environment, name: str) -> TemplateUse:
                 cacheable = False
             else:
                 todo.append(referenced)
-        whole |= _site_reads(tree, None, None, attributes, lengths)
-    return TemplateUse(digest.hexdigest(), frozenset(attributes), frozenset(lengths), whole, cacheable)
+        _reads(tree, None, None, frozenset(), found)
+    reads = {key: Reads(frozenset(f.attributes), frozenset(f.lengths), f.whole) for key, f in found.items()}
+    return TemplateUse(digest.hexdigest(), reads, cacheable)
 
 
-def _site_reads(
-    node: nodes.Node, parent: nodes.Node | None, grandparent: nodes.Node | None, attributes: set[str], lengths: set[str]
-) -> bool:
-    """Record each ``site.x`` read; True if ``site`` is used any other way."""
-    whole = False
-    if isinstance(node, nodes.Name) and node.name == "site" and node.ctx == "load":
+@dataclass
+class _Found:
+    attributes: set[str] = field(default_factory=set)
+    lengths: set[str] = field(default_factory=set)
+    whole: bool = False
+
+
+def _reads(
+    node: nodes.Node, parent: nodes.Node | None, grandparent: nodes.Node | None, local: frozenset[str], found: dict[str, _Found]
+) -> None:
+    """Record every read of a context variable; names bound by loops and macro arguments are not context."""
+    if isinstance(node, nodes.Name) and node.ctx == "load" and node.name not in local:
+        reads = found.setdefault(node.name, _Found())
         if isinstance(parent, nodes.Getattr) and parent.node is node:
-            counted = isinstance(grandparent, nodes.Filter) and grandparent.name == "length" and grandparent.node is parent
-            (lengths if counted else attributes).add(parent.attr)
+            counted = isinstance(grandparent, nodes.Filter) and grandparent.name in ("length", "count") and grandparent.node is parent
+            (reads.lengths if counted else reads.attributes).add(parent.attr)
         else:
-            whole = True
+            reads.whole = True
+        return
+    if isinstance(node, nodes.For):
+        inner = local | _bound(node.target)
+        _reads(node.iter, node, parent, local, found)
+        for child in [*node.body, *([node.test] if node.test else [])]:
+            _reads(child, node, parent, inner, found)
+        for child in node.else_:
+            _reads(child, node, parent, local, found)
+        return
+    if isinstance(node, (nodes.Macro, nodes.CallBlock)):
+        inner = local | {arg.name for arg in node.args} | {"caller", "varargs", "kwargs"}
+        for child in node.defaults:
+            _reads(child, node, parent, local, found)
+        if isinstance(node, nodes.CallBlock):
+            _reads(node.call, node, parent, local, found)
+        for child in node.body:
+            _reads(child, node, parent, inner, found)
+        return
+    if isinstance(node, nodes.With):
+        for child in node.values:
+            _reads(child, node, parent, local, found)
+        inner = local | {name for target in node.targets for name in _bound(target)}
+        for child in node.body:
+            _reads(child, node, parent, inner, found)
+        return
     for child in node.iter_child_nodes():
-        whole |= _site_reads(child, node, parent, attributes, lengths)
-    return whole
+        _reads(child, node, parent, local, found)
+
+
+def _bound(target: nodes.Node) -> frozenset[str]:
+    return frozenset(name.name for name in target.find_all(nodes.Name)) | (
+        frozenset({target.name}) if isinstance(target, nodes.Name) else frozenset()
+    )

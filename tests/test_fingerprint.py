@@ -33,10 +33,29 @@ def env_of(templates: dict[str, str]) -> jinja2.Environment:
 )
 def test_site_reads_are_found_in_the_template(source: str, attributes: set[str], lengths: set[str], whole: bool) -> None:
     use = template_use(env_of({"page.html": source}), "page.html")
-    assert set(use.site_attributes) == attributes
-    assert set(use.site_lengths) == lengths
-    assert use.whole_site is whole
+    reads = use.reads.get("site")
+    assert reads is not None or (not attributes and not lengths and not whole)
+    if reads is not None:
+        assert set(reads.attributes) == attributes
+        assert set(reads.lengths) == lengths
+        assert reads.whole is whole
     assert use.cacheable
+
+
+@pytest.mark.parametrize(
+    ("source", "whole"),
+    [
+        ("{% for tag in tags %}{{ tag }}{% endfor %}{{ tag.name }}", False),
+        ("{% macro show(tag) %}{{ tag }}{% endmacro %}{{ tag.name }}", False),
+        ("{% for x in xs %}{% else %}{{ tag }}{% endfor %}", True),
+        ("{% with tag = 1 %}{{ tag }}{% endwith %}{{ tag.name }}", False),
+        ("{% set tag = other %}{{ tag }}", True),
+    ],
+    ids=["loop-variable", "macro-argument", "for-else-is-outside-the-loop", "with", "set-counts-as-a-read"],
+)
+def test_loop_and_macro_names_shadow_context_variables(source: str, whole: bool) -> None:
+    reads = template_use(env_of({"page.html": source}), "page.html").reads["tag"]
+    assert reads.whole is whole
 
 
 def test_reads_in_extended_imported_and_included_templates_count() -> None:
@@ -50,7 +69,7 @@ def test_reads_in_extended_imported_and_included_templates_count() -> None:
         }
     )
     use = template_use(env, "page.html")
-    assert set(use.site_attributes) == {"config", "years", "undated"}
+    assert set(use.reads["site"].attributes) == {"config", "years", "undated"}
 
 
 def test_a_computed_template_name_makes_the_page_uncacheable() -> None:
@@ -73,10 +92,8 @@ def test_a_page_depends_on_its_own_paper_but_not_on_others() -> None:
     after_other_edit = fingerprints([a, paper("b", "B, revised", 2)], templates)
     after_own_edit = fingerprints([paper("a", "A, revised", 1), b], templates)
     after_new_paper = fingerprints([a, b, paper("c", "C", 3)], templates)
-    context = {"site": None, "paper": a}
-
     def of(prints: PageFingerprints, page: Paper) -> str | None:
-        return prints.of("paper.html", "papers/a/index.html", {**context, "paper": page})
+        return prints.of("paper.html", "papers/a/index.html", {"site": prints.site, "paper": page})
 
     assert of(before, a) == of(after_other_edit, a)
     assert of(before, a) != of(after_own_edit, paper("a", "A, revised", 1))
