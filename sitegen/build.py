@@ -89,7 +89,7 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
             status = None
         hit = known.get(key)
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
-            paper = hit.paper
+            paper, text = hit.paper, hit.text
         else:
             try:
                 paper = parse_page(read_text(path), path)
@@ -99,8 +99,9 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
             except SourceError as error:
                 errors.append(error)
                 continue
+            text = plain_text(paper.body)
         if status is not None:
-            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper)
+            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper, text)
         papers.append(paper)
     if errors:
         raise BuildFailed(errors)
@@ -154,7 +155,8 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     if sizes is not None and all(still_there(folder, path, records.get(path), key) for path in SEARCH_FILES):
         files.update(dict.fromkeys(SEARCH_FILES))
     else:
-        search_files = search_outputs(search_documents(site))
+        texts = {page.paper.body: page.text for page in parsed.values()}
+        search_files = search_outputs(search_documents(site, texts))
         files.update(search_files)
         index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
         sizes = SearchSizes(len(index), _gzipped(index), len(store), _gzipped(store), rebuilt=True)
@@ -166,8 +168,12 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
 
 
-def search_documents(site: Site) -> list[SearchDocument]:
-    """One document per paper; refs are base-36 positions, the shortest unique ids."""
+def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:
+    """One document per paper; refs are base-36 positions, the shortest unique ids.
+
+    ``texts`` maps Markdown bodies to their plain text where it is already known.
+    """
+    known = texts or {}
     return [
         SearchDocument(
             ref=_base36(position),
@@ -176,7 +182,7 @@ def search_documents(site: Site) -> list[SearchDocument]:
             date=paper.date.isoformat() if paper.date else None,
             tags=paper.tags,
             organisation=paper.organisation.name if paper.organisation else "",
-            abstract=plain_text(paper.body),
+            abstract=known[paper.body] if paper.body in known else plain_text(paper.body),
         )
         for position, paper in enumerate(site.papers)
     ]

@@ -21,7 +21,7 @@ from sitegen.output import read_cache, write_cache
 
 PAGES_CACHE = "pages.json"
 PAPERS_CACHE = "papers.json"
-_VERSION = 1
+_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +72,23 @@ class ParsedPage:
     size: int
     mtime_ns: int
     paper: Paper
+    text: str
+    """The abstract as plain text, for the search index: Markdown parsing is its slowest input."""
 
 
 def read_parsed_pages(folder: Path) -> dict[str, ParsedPage]:
     data = _read_json(folder, PAPERS_CACHE)
     pages: dict[str, ParsedPage] = {}
     try:
-        for path, (size, mtime_ns, fields) in data.get("papers", {}).items():
-            pages[path] = ParsedPage(size, mtime_ns, _paper(path, fields))
+        for path, (size, mtime_ns, fields, text) in data.get("papers", {}).items():
+            pages[path] = ParsedPage(size, mtime_ns, _paper(path, fields), str(text))
     except (TypeError, ValueError, KeyError):
         return {}
     return pages
 
 
 def write_parsed_pages(folder: Path, pages: Iterable[tuple[str, ParsedPage]]) -> None:
-    papers = {path: [page.size, page.mtime_ns, _fields(page.paper)] for path, page in sorted(pages)}
+    papers = {path: [page.size, page.mtime_ns, _fields(page.paper), page.text] for path, page in sorted(pages)}
     _write_json(folder, PAPERS_CACHE, {"version": _VERSION, "papers": papers})
 
 
