@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import html.parser
 import http.server
-import os
 import re
 import threading
 import xml.etree.ElementTree as ET
@@ -30,16 +29,6 @@ from sitegen.cli import main as sitegen_main
 from sitegen.config import load_config
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 URL_ATTRIBUTES = {"src", "href", "action", "formaction", "poster", "data", "srcset", "xlink:href", "cite", "background"}
 CSS_URL = re.compile(r"""url\(\s*(["']?)([^"')\s]*)\1\s*\)|@import\s+(["'])([^"']*)\3""", re.IGNORECASE)
@@ -189,23 +178,6 @@ def server(site: Path) -> Iterator[str]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: the request check needs Debian's chromium package"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def test_pages_request_only_the_local_server(browser: Any, server: str, site: Path) -> None:

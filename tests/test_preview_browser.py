@@ -7,11 +7,11 @@ is set), so a broken CI image cannot pass silently.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,39 +20,9 @@ from sitegen.preview import start_preview
 from sitegen.serve import Preview
 
 REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PAPER = "ai-alignment-at-your-discretion"
 OLD_TITLE = "AI Alignment at Your Discretion"
 NEW_TITLE = "Discretion Revisited in a Real Browser"
-
-
-def require_chromium() -> str:
-    """The Chromium executable to drive, or a skip (a failure when CI is set) saying what is missing."""
-    problem = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        problem = "the Python package playwright is not installed (pip install -e '.[test]')"
-    executable = os.environ.get("SITEGEN_CHROMIUM") or CHROMIUM
-    if problem is None and not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
-        found = shutil.which("chromium") or shutil.which("chromium-browser")
-        if found:
-            executable = found
-        else:
-            problem = f"no Chromium at {executable} or on PATH (apt-get install chromium, or set SITEGEN_CHROMIUM)"
-    if problem is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but {problem}")
-        pytest.skip(problem)
-    return executable
 
 
 def make_project(folder: Path) -> Path:
@@ -73,25 +43,20 @@ def preview(tmp_path: Path) -> Iterator[Preview]:
         running.stop()
 
 
-def test_open_page_reloads_with_the_new_title(preview: Preview) -> None:
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
+def test_open_page_reloads_with_the_new_title(preview: Preview, browser: Any) -> None:
     page_file = preview.config.papers_dir / f"{PAPER}.md"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.goto(f"{preview.url}papers/{PAPER}/", wait_until="load")
-            heading = page.locator("h1")
-            assert heading.inner_text() == OLD_TITLE
+    page = browser.new_page()
+    try:
+        page.goto(f"{preview.url}papers/{PAPER}/", wait_until="load")
+        heading = page.locator("h1")
+        assert heading.inner_text() == OLD_TITLE
 
-            text = page_file.read_text(encoding="utf-8")
-            page_file.write_text(re.sub(r"(?m)^title: .*$", f"title: {NEW_TITLE}", text, count=1), encoding="utf-8")
+        text = page_file.read_text(encoding="utf-8")
+        page_file.write_text(re.sub(r"(?m)^title: .*$", f"title: {NEW_TITLE}", text, count=1), encoding="utf-8")
 
-            # No navigation from the test: only the page's own reload script can bring the new title.
-            page.get_by_role("heading", level=1, name=NEW_TITLE).wait_for(timeout=15_000)
-            assert page.title().startswith(NEW_TITLE)
-            assert page.url == f"{preview.url}papers/{PAPER}/"
-        finally:
-            browser.close()
+        # No navigation from the test: only the page's own reload script can bring the new title.
+        page.get_by_role("heading", level=1, name=NEW_TITLE).wait_for(timeout=15_000)
+        assert page.title().startswith(NEW_TITLE)
+        assert page.url == f"{preview.url}papers/{PAPER}/"
+    finally:
+        page.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import shutil
 import threading
@@ -24,27 +23,9 @@ import pytest
 from sitegen.cli import main as sitegen_main
 
 ROOT = Path(__file__).parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 XSS_TITLE = "Xsstrap: Prompt <img src=x onerror=window.__xss=1> injection in paper titles"
 HALLUCINATION_TITLE = "Joint Evaluation of Answer and Reasoning Consistency for Hallucination Detection in Large Reasoning Models"
 CONTEXT_TITLE = "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"
-
-
-def require_chromium() -> None:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} not found: the browser tests need Debian's chromium package"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +64,6 @@ def base_url(site_dir: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @dataclass
