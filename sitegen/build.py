@@ -149,7 +149,8 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
     check_owned(folder)
-    papers, parsed = read_pages(config, read_parsed_pages(folder))
+    known = read_parsed_pages(folder)
+    papers, parsed = read_pages(config, known)
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
     records = read_page_records(folder)
     key = _search_key(site)
@@ -174,8 +175,8 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
             sizes = SearchSizes(len(index), index_gzipped.result(), len(store), store_gzipped.result(), rebuilt=True)
     rendered.fingerprints.update(dict.fromkeys(SEARCH_FILES, key))
     write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "sizes": list(astuple(sizes))[:4]}).encode())
-    write_page_records(folder, rendered.fingerprints)
-    write_parsed_pages(folder, parsed.items())
+    write_page_records(folder, rendered.fingerprints, records, result.written)
+    write_parsed_pages(folder, parsed, known)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
 
 

@@ -46,23 +46,35 @@ def still_there(folder: Path, path: str, record: OutputRecord | None, fingerprin
     if record is None or fingerprint is None or record.fingerprint != fingerprint:
         return False
     try:
-        status = os.stat(folder / path, follow_symlinks=False)
+        status = os.stat(os.path.join(folder, path), follow_symlinks=False)
     except OSError:
         return False
     return status.st_size == record.size and status.st_mtime_ns == record.mtime_ns
 
 
-def write_page_records(folder: Path, fingerprints: Mapping[str, str | None]) -> None:
-    pages: dict[str, list[Any]] = {}
+def write_page_records(
+    folder: Path,
+    fingerprints: Mapping[str, str | None],
+    previous: Mapping[str, OutputRecord],
+    written: Iterable[str],
+) -> None:
+    """Record the files of this build; files it did not write keep their previous record."""
+    rewritten = set(written)
+    pages: dict[str, OutputRecord] = {}
     for path, fingerprint in sorted(fingerprints.items()):
         if fingerprint is None:
             continue
-        try:
-            status = os.stat(folder / path, follow_symlinks=False)
-        except OSError:
-            continue
-        pages[path] = [fingerprint, status.st_size, status.st_mtime_ns]
-    _write_json(folder, PAGES_CACHE, {"version": _VERSION, "pages": pages})
+        record = previous.get(path)
+        if path in rewritten or record is None or record.fingerprint != fingerprint:
+            try:
+                status = os.stat(os.path.join(folder, path), follow_symlinks=False)
+            except OSError:
+                continue
+            record = OutputRecord(fingerprint, status.st_size, status.st_mtime_ns)
+        pages[path] = record
+    if pages != previous:
+        data = {path: [record.fingerprint, record.size, record.mtime_ns] for path, record in pages.items()}
+        _write_json(folder, PAGES_CACHE, {"version": _VERSION, "pages": data})
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +99,10 @@ def read_parsed_pages(folder: Path) -> dict[str, ParsedPage]:
     return pages
 
 
-def write_parsed_pages(folder: Path, pages: Iterable[tuple[str, ParsedPage]]) -> None:
-    papers = {path: [page.size, page.mtime_ns, _fields(page.paper), page.text] for path, page in sorted(pages)}
+def write_parsed_pages(folder: Path, pages: Mapping[str, ParsedPage], previous: Mapping[str, ParsedPage]) -> None:
+    if pages == previous:
+        return
+    papers = {path: [page.size, page.mtime_ns, _fields(page.paper), page.text] for path, page in sorted(pages.items())}
     _write_json(folder, PAPERS_CACHE, {"version": _VERSION, "papers": papers})
 
 

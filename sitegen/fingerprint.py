@@ -110,6 +110,12 @@ class PageFingerprints:
             yield self.paper(value)
         elif value is None or isinstance(value, (bool, int, float, str, dt.date, Path)):
             yield f"{type(value).__name__}:{value!s}\0".encode("utf-8", "surrogatepass")
+        elif isinstance(value, tuple) and len(value) > 8:
+            # Long tuples (a listing's page paths, a tag's papers) are shared by many pages too.
+            cached = self._objects.get(id(value))
+            if cached is None:
+                cached = self._objects[id(value)] = self.value(list(value))
+            yield cached
         elif isinstance(value, (tuple, list)):
             yield f"[{len(value)}\0".encode()
             for item in value:

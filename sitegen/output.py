@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,14 +128,27 @@ def _remove_stale(folder: Path, files: Mapping[str, bytes | None]) -> tuple[str,
         if relative == CACHE_DIR or relative.startswith(CACHE_DIR + "/"):
             continue
         if entry.is_dir(follow_symlinks=False):
-            folders.append(entry.path)
+            folders.append(relative)
         elif relative not in files and relative != MARKER:
             os.unlink(entry.path)
             removed.append(relative)
-    for path in sorted(folders, key=lambda path: path.count(os.sep), reverse=True):
-        try:
-            os.rmdir(path)  # only succeeds on a folder left empty
-        except OSError as error:
-            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                raise
+    occupied = _ancestors(files)
+    for relative in sorted(folders, key=lambda path: path.count("/"), reverse=True):
+        if relative not in occupied:
+            try:
+                os.rmdir(folder / relative)  # only succeeds on a folder left empty
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
     return tuple(sorted(removed))
+
+
+def _ancestors(paths: Iterable[str]) -> set[str]:
+    """Every folder that holds one of ``paths``, at any depth: the folders that stay."""
+    folders: set[str] = set()
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = posixpath.dirname(parent)
+    return folders
