@@ -2,14 +2,18 @@
 
 Everything is read, validated and rendered in memory before the first byte is
 written, so a build that fails leaves the previous site exactly as it was.
+Each build leaves hints for the next in the output's cache folder (cache.py):
+pages whose files did not change are not parsed again, pages whose inputs did
+not change (fingerprint.py) are not rendered again, and the search index is
+rebuilt only when searchable text changed.
 """
 
 from __future__ import annotations
 
 import gzip
-import multiprocessing
 import hashlib
 import json
+import multiprocessing
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +25,14 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen.cache import ParsedPage, read_page_records, read_parsed_pages, still_there, write_page_records, write_parsed_pages
+from sitegen.cache import (
+    ParsedPage,
+    read_page_records,
+    read_parsed_pages,
+    still_there,
+    write_page_records,
+    write_parsed_pages,
+)
 from sitegen.collect import URL_PLAN, Site, collect, paper_path
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SourceError
@@ -32,8 +43,14 @@ from sitegen.model import Loc, Paper
 from sitegen.output import WriteResult, check_owned, read_cache, write_cache, write_tree
 from sitegen.pages import plan
 from sitegen.render import environment, plain_text, render
-from sitegen.search import DATA_JS_PATH, INDEX_PATH, STORE_PATH, SearchDocument, search_fingerprint, search_outputs
-
+from sitegen.search import (
+    DATA_JS_PATH,
+    INDEX_PATH,
+    STORE_PATH,
+    SearchDocument,
+    search_fingerprint,
+    search_outputs,
+)
 
 SEARCH_CACHE = "search.json"
 SEARCH_FILES = (INDEX_PATH, STORE_PATH, DATA_JS_PATH)
@@ -154,30 +171,40 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
     records = read_page_records(folder)
     key = _search_key(site)
-    sizes = _search_sizes(folder, key)
-    search: Future[dict[str, bytes]] | None = None
+    reusable = _search_sizes(folder, key)
+    if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in SEARCH_FILES):
+        reusable = None
     with ExitStack() as stack:
-        if sizes is None or not all(still_there(folder, path, records.get(path), key) for path in SEARCH_FILES):
+        search: SearchSizes | Future[dict[str, bytes]]
+        if reusable is not None:
+            search = reusable
+        else:
             texts = {page.paper.body: page.text for page in parsed.values()}
             search = _start_search(search_documents(site, texts), stack)
         rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
-        files = rendered.files
-        if search is None:
-            files.update(dict.fromkeys(SEARCH_FILES))
-            result = write_tree(folder, files)
-        else:
-            search_files = search.result()
-            files.update(search_files)
-            index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
-            gzipping = stack.enter_context(ThreadPoolExecutor(max_workers=2))
-            index_gzipped, store_gzipped = gzipping.submit(_gzipped, index), gzipping.submit(_gzipped, store)
-            result = write_tree(folder, files)  # zlib lets go of the GIL: sizes are measured while files are written
-            sizes = SearchSizes(len(index), index_gzipped.result(), len(store), store_gzipped.result(), rebuilt=True)
+        result, sizes = _write(folder, rendered.files, search, stack)
     rendered.fingerprints.update(dict.fromkeys(SEARCH_FILES, key))
     write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "sizes": list(astuple(sizes))[:4]}).encode())
     write_page_records(folder, rendered.fingerprints, records, result.written)
     write_parsed_pages(folder, parsed, known)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
+
+
+def _write(
+    folder: Path, files: dict[str, bytes | None], search: SearchSizes | Future[dict[str, bytes]], stack: ExitStack
+) -> tuple[WriteResult, SearchSizes]:
+    """Write the site with its search files: reused ones stay as they are; new ones have their
+    gzipped sizes measured while the rest is written (zlib lets go of the GIL)."""
+    if isinstance(search, SearchSizes):
+        files.update(dict.fromkeys(SEARCH_FILES))
+        return write_tree(folder, files), search
+    search_files = search.result()
+    files.update(search_files)
+    index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
+    gzipping = stack.enter_context(ThreadPoolExecutor(max_workers=2))
+    index_gzipped, store_gzipped = gzipping.submit(_gzipped, index), gzipping.submit(_gzipped, store)
+    result = write_tree(folder, files)
+    return result, SearchSizes(len(index), index_gzipped.result(), len(store), store_gzipped.result(), rebuilt=True)
 
 
 PARALLEL_SEARCH_FROM = 2000
@@ -241,7 +268,8 @@ def _search_sizes(folder: Path, key: str) -> SearchSizes | None:
     try:
         recorded = json.loads(read_cache(folder, SEARCH_CACHE) or b"{}")
         if recorded.get("key") == key:
-            return SearchSizes(*map(int, recorded["sizes"]), rebuilt=False)
+            index, index_gzipped, store, store_gzipped = map(int, recorded["sizes"])
+            return SearchSizes(index, index_gzipped, store, store_gzipped, rebuilt=False)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return None

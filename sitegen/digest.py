@@ -184,7 +184,7 @@ def _split_metadata(
     authors: int | None = None
     organisation: Organisation | None = None
     if at > 0:
-        owner_number, owner = block[at - 1]
+        owner = block[at - 1][1]
         if match := AUTHORS_LINE.fullmatch(owner):
             authors = int(match["count"])
             first = at - 1

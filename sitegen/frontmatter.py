@@ -72,7 +72,7 @@ def render_page(paper: Paper) -> str:
 def parse_page(text: str, path: Path) -> Paper:
     """Read one page; raise BuildFailed listing every problem found in it."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
-    header, body, body_line = _split(text, path)
+    header, body = _split(text, path)
     loader = _PageLoader(header)
     try:
         document = loader.get_single_node()
@@ -98,7 +98,7 @@ def parse_page(text: str, path: Path) -> Paper:
     return _paper(values, lines, body, path)
 
 
-def _split(text: str, path: Path) -> tuple[str, str, int]:
+def _split(text: str, path: Path) -> tuple[str, str]:
     lines = text.split("\n")
     if not lines or lines[0].rstrip() != FENCE:
         raise BuildFailed(
@@ -106,7 +106,7 @@ def _split(text: str, path: Path) -> tuple[str, str, int]:
         )
     for index in range(1, len(lines)):
         if lines[index].rstrip() == FENCE:
-            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]).strip(), index + 2
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]).strip()
     raise BuildFailed(
         [SourceError(Loc(path, 1), "front matter opened with '---' is never closed. Did you forget the second '---'?")]
     )

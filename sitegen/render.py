@@ -8,7 +8,6 @@ names fail loudly, raw HTML in Markdown is off and unsafe link schemes
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 import jinja2
 from markdown_it import MarkdownIt
 from markupsafe import Markup
-
 
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -39,7 +37,7 @@ MARKDOWN = _markdown()
 @lru_cache(maxsize=16384)
 def markdown_html(text: str) -> Markup:
     """Rendered Markdown; safe to insert because raw HTML is disabled."""
-    return Markup(MARKDOWN.render(text))  # noqa: S704 - markdown-it escapes all text, html is off
+    return Markup(MARKDOWN.render(text))
 
 
 @lru_cache(maxsize=16384)
@@ -108,5 +106,5 @@ def environment(template_dirs: list[Path]) -> jinja2.Environment:
 
 def render(env: jinja2.Environment, template: str, path: str, context: Mapping[str, Any]) -> bytes:
     """One output file; ``url`` is bound to its location so every link is relative."""
-    url: Callable[[str], str] = lambda target: relative_url(target, path)  # noqa: E731
+    url: Callable[[str], str] = lambda target: relative_url(target, path)
     return env.get_template(template).render(context, url=url, page_path=path).encode("utf-8")

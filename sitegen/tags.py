@@ -14,8 +14,8 @@ a phrase are interchangeable, so ``chain of thought`` also finds
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -150,7 +150,7 @@ def _hits(patterns: tuple[re.Pattern[str], ...], text: str, folded: str) -> int:
     return count
 
 
-@lru_cache(maxsize=None)
+@cache
 def _first_word(pattern: re.Pattern[str]) -> str:
     """A keyword's first word, casefolded: a substring test on it skips most regex scans.
 
