@@ -460,7 +460,7 @@ def _js_key_rank(refs: Sequence[str]) -> list[int]:
 
 
 # A str as `_compact_json` writes it (non-ASCII kept), without json.dumps's per-call setup.
-_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def _pipeline_term(token: str) -> str | None:

@@ -50,7 +50,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def first_paper(root: Path) -> Path:
-    return sorted((root / "content" / "papers").glob("*.md"))[0]
+    return min((root / "content" / "papers").glob("*.md"))
 
 
 def retitle(root: Path) -> None:
