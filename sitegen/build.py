@@ -50,6 +50,7 @@ from sitegen.search import (
     SearchDocument,
     search_fingerprint,
     search_outputs,
+    short_ref,
 )
 
 SEARCH_CACHE = "search.json"
@@ -226,14 +227,14 @@ def _start_search(documents: list[SearchDocument], stack: ExitStack) -> Future[d
 
 
 def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:
-    """One document per paper; refs are base-36 positions, the shortest unique ids.
+    """One document per paper, referred to by its position (``short_ref``).
 
     ``texts`` maps Markdown bodies to their plain text where it is already known.
     """
     known = texts or {}
     return [
         SearchDocument(
-            ref=_base36(position),
+            ref=short_ref(position),
             title=paper.title,
             url=paper_path(paper),
             date=paper.date.isoformat() if paper.date else None,
@@ -243,16 +244,6 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
         )
         for position, paper in enumerate(site.papers)
     ]
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, digit = divmod(number, 36)
-        text = digits[digit] + text
-        if number == 0:
-            return text
 
 
 def _search_key(site: Site) -> str:

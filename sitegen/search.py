@@ -97,6 +97,17 @@ _FIELDS: tuple[tuple[str, int], ...] = (
 )
 
 
+def short_ref(position: int) -> str:
+    """A document's ref: its position in base 36, the shortest unique id (refs repeat in every posting)."""
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        position, digit = divmod(position, 36)
+        text = digits[digit] + text
+        if position == 0:
+            return text
+
+
 @dataclass(frozen=True, slots=True)
 class SearchDocument:
     """One searchable paper: what the index is built from and what a hit shows."""

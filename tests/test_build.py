@@ -235,6 +235,7 @@ def copy_seed(destination: Path) -> Path:
     shutil.copytree(REPO / "content", destination / "content")
     text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     table = text[text.index("[tool.sitegen]") :]
+    table = table[: table.find("\n[", 1)] if "\n[" in table else table
     assert "theme_dir" not in table, "the copy below assumes the repository uses the default theme folder"
     (destination / "pyproject.toml").write_text(f"{table}\ntheme_dir = {str(THEME)!r}\n", encoding="utf-8")
     return destination

@@ -26,6 +26,7 @@ from sitegen.search import (
     fast_serialized_index,
     search_outputs,
     serialize_index,
+    short_ref,
 )
 
 ROOT = Path(__file__).parent.parent
@@ -49,7 +50,7 @@ def synthetic_documents() -> list[SearchDocument]:
     papers = list(generate(1000))
     return [
         SearchDocument(
-            ref=_base36(position),
+            ref=short_ref(position),
             title=paper.title,
             url=f"papers/{paper.slug}/",
             date=paper.date.isoformat() if paper.date else None,
@@ -59,16 +60,6 @@ def synthetic_documents() -> list[SearchDocument]:
         )
         for position, paper in enumerate(papers)
     ]
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    text = ""
-    while True:
-        number, digit = divmod(number, 36)
-        text = digits[digit] + text
-        if number == 0:
-            return text
 
 
 def test_seed_index_is_byte_identical(seed_documents: list[SearchDocument]) -> None:

@@ -32,6 +32,7 @@ from sitegen.search import (
     load_index,
     search_fingerprint,
     search_outputs,
+    short_ref,
     stem,
     tokenize,
     trim,
@@ -95,7 +96,7 @@ def _parse_seed(text: str) -> list[SearchDocument]:
         tags = tuple(sorted({tag for word, tag in TAG_WORDS.items() if word in title_words}))
         documents.append(
             SearchDocument(
-                ref=_base36(len(documents)),
+                ref=short_ref(len(documents)),
                 title=title,
                 url=f"papers/{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-')[:60]}/",
                 date=date,
@@ -105,16 +106,6 @@ def _parse_seed(text: str) -> list[SearchDocument]:
             )
         )
     return documents
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
 
 
 @pytest.fixture(scope="module")
