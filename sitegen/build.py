@@ -35,7 +35,7 @@ from sitegen.cache import (
 )
 from sitegen.collect import URL_PLAN, Site, collect, paper_path
 from sitegen.config import Config
-from sitegen.errors import BuildFailed, SourceError
+from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fingerprint import PageFingerprints
 from sitegen.frontmatter import parse_page
 from sitegen.fsutil import read_text
@@ -144,7 +144,12 @@ def render_site(site: Site, unchanged: Callable[[str, str | None], bool] = lambd
     made from the same inputs; such pages are not rendered again.
     """
     config = site.config
-    env = environment([config.path("templates_dir"), config.path("theme_dir") / "templates"])
+    folders = [config.path("templates_dir"), config.path("theme_dir") / "templates"]
+    if not any(folder.is_dir() for folder in folders):
+        raise SitegenError(
+            f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
+        )
+    env = environment(folders)
     env.globals.update(URL_PLAN)
     fingerprints = PageFingerprints(env, site)
     rendered = RenderedSite({}, {})
@@ -278,6 +283,8 @@ def _static_files(folder: Path) -> Iterator[tuple[str, bytes]]:
 
 def _template_error(error: jinja2.TemplateError, template: str) -> SourceError:
     """Point at the template line: Jinja rewrites tracebacks to template files and lines."""
+    if isinstance(error, jinja2.TemplateNotFound):
+        return SourceError(Loc(Path(template)), f"template {error.name!r} not found in the theme or templates/")
     if isinstance(error, jinja2.TemplateSyntaxError):
         return SourceError(Loc(Path(error.filename or template), error.lineno), error.message or str(error))
     for frame in reversed(traceback.extract_tb(error.__traceback__)):

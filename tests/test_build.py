@@ -868,3 +868,11 @@ def test_link_checker_collects_html_parse_errors() -> None:
     assert errors
     _, clean = linkcheck.parse_html(b"<!doctype html><html lang=en><head><title>t</title></head><body><p>fine</p></body></html>")
     assert clean == []
+
+
+def test_a_missing_theme_is_one_clear_error(project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    root, out = project
+    config = root / "pyproject.toml"
+    config.write_text(re.sub(r"(?m)^theme_dir = .*$", 'theme_dir = "no-such-theme"', config.read_text(encoding="utf-8")), encoding="utf-8")
+    stderr = failed_build(root, out, capsys)
+    assert "no templates" in stderr and "no-such-theme" in stderr, stderr
