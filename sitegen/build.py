@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -104,14 +104,14 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     parsed: dict[str, ParsedPage] = {}
     errors: list[SourceError] = []
     for path in sorted(config.papers_dir.glob("*.md")):
-        key = str(path)
+        key = path.name  # not the full path: the cache sits in the output, which gets published
         try:
             status = path.stat()
         except OSError:
             status = None
         hit = known.get(key)
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
-            paper, text = hit.paper, hit.text
+            paper, text = replace(hit.paper, loc=Loc(path, hit.paper.loc.line)), hit.text
         else:
             try:
                 paper = parse_page(read_text(path), path)

@@ -21,7 +21,7 @@ from sitegen.output import read_cache, write_cache
 
 PAGES_CACHE = "pages.json"
 PAPERS_CACHE = "papers.json"
-_VERSION = 2
+_VERSION = 3
 
 
 @dataclass(frozen=True, slots=True)
