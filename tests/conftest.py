@@ -1,6 +1,7 @@
 """Shared pytest options and fixtures.
 
-The ``browser`` fixture drives Debian's Chromium through Playwright.
+The ``browser`` fixture drives Debian's Chromium through Playwright; ``static_server``
+serves a built site over real HTTP on 127.0.0.1, as a static host would.
 ``--update-golden`` rewrites tests/golden/ from the current build instead of
 comparing against it: ``python -m pytest tests/test_build.py --update-golden``,
 then review the change with ``git diff tests/golden``.
@@ -8,9 +9,13 @@ then review the change with ``git diff tests/golden``.
 
 from __future__ import annotations
 
+import functools
+import http.server
 import os
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,3 +75,28 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def static_server() -> Iterator[Callable[[Path], str]]:
+    """``static_server(folder)`` serves ``folder`` on an ephemeral port and returns its base URL."""
+    running: list[tuple[http.server.ThreadingHTTPServer, threading.Thread]] = []
+
+    def serve(folder: Path) -> str:
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        running.append((httpd, thread))
+        return f"http://127.0.0.1:{httpd.server_address[1]}/"
+
+    yield serve
+    for httpd, thread in running:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()

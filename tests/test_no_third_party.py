@@ -12,13 +12,10 @@ server they came from.
 
 from __future__ import annotations
 
-import functools
 import html.parser
-import http.server
 import re
-import threading
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,22 +159,9 @@ def test_the_check_catches_what_it_should(tmp_path: Path, base_url: str) -> None
 # --- in a browser --------------------------------------------------------------------
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
+def server(site: Path, static_server: Callable[[Path], str]) -> str:
+    return static_server(site)
 
 
 def test_pages_request_only_the_local_server(browser: Any, server: str, site: Path) -> None:

@@ -2,6 +2,7 @@
 
 Every wait is a bounded poll (``wait_until``), never a fixed sleep: the time-outs
 only stop a broken build from hanging the suite, they are not timing assertions.
+The last test opens a page in Chromium and watches it reload by itself.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -692,3 +693,25 @@ def test_serving_never_writes_the_reload_script(shared: Preview, shared_project:
     for path in ("/", page_url(PAPER), "/no/such/page/"):
         assert b"EventSource" in request(shared, path).body
     assert_no_reload_script(shared_project / "site")
+
+
+# --- in a real browser --------------------------------------------------------------------------
+
+
+def test_an_open_page_reloads_by_itself_with_the_new_title(preview: Preview, browser: Any) -> None:
+    new_title = "Discretion Revisited in a Real Browser"
+    page_file = preview.config.papers_dir / f"{PAPER}.md"
+    page = browser.new_page()
+    try:
+        page.goto(f"{preview.url}papers/{PAPER}/", wait_until="load")
+        assert page.locator("h1").inner_text() == OLD_TITLE
+
+        text = page_file.read_text(encoding="utf-8")
+        page_file.write_text(re.sub(r"(?m)^title: .*$", f"title: {new_title}", text, count=1), encoding="utf-8")
+
+        # No navigation from the test: only the page's own reload script can bring the new title.
+        page.get_by_role("heading", level=1, name=new_title).wait_for(timeout=15_000)
+        assert page.title().startswith(new_title)
+        assert page.url == f"{preview.url}papers/{PAPER}/"
+    finally:
+        page.close()
