@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -43,29 +43,27 @@ from sitegen.model import Loc, Paper
 from sitegen.output import WriteResult, check_owned, read_cache, write_cache, write_tree
 from sitegen.pages import plan
 from sitegen.render import environment, plain_text, render
-from sitegen.search import (
-    DATA_JS_PATH,
-    INDEX_PATH,
-    STORE_PATH,
-    SearchDocument,
-    search_fingerprint,
-    search_outputs,
-    short_ref,
-)
+from sitegen.search import SearchDocument, short_ref
+from sitegen.search_shards import search_fingerprint, search_outputs
 
 SEARCH_CACHE = "search.json"
-SEARCH_FILES = (INDEX_PATH, STORE_PATH, DATA_JS_PATH)
 
 
 @dataclass(frozen=True, slots=True)
 class SearchSizes:
-    """Bytes of the search files, raw and gzipped, as a phone would download them."""
+    """The search files with their bytes, raw and gzipped, as a phone would download them."""
 
-    index: int
-    index_gzipped: int
-    store: int
-    store_gzipped: int
+    files: dict[str, tuple[int, int]]
+    """Path -> (bytes, gzipped bytes)."""
     rebuilt: bool
+
+    @property
+    def raw(self) -> int:
+        return sum(raw for raw, _ in self.files.values())
+
+    @property
+    def gzipped(self) -> int:
+        return sum(gzipped for _, gzipped in self.files.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +78,11 @@ class BuildReport:
     def summary(self) -> str:
         r, s = self.result, self.search
         reused = "" if s.rebuilt else ", unchanged"
+        shards = len(s.files) - 1  # and the vocabulary
         return (
             f"built {self.papers} papers, {self.tags} tags into {self.output}: {len(r.written)} files written, "
             f"{len(r.unchanged)} unchanged, {len(r.removed)} removed in {self.seconds:.2f} s; "
-            f"search index {_kb(s.index)} ({_kb(s.index_gzipped)} gzipped), "
-            f"store {_kb(s.store)} ({_kb(s.store_gzipped)} gzipped){reused}"
+            f"search index in {shards} shard{'' if shards == 1 else 's'}, {_kb(s.raw)} ({_kb(s.gzipped)} gzipped){reused}"
         )
 
 
@@ -178,7 +176,7 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     records = read_page_records(folder)
     key = _search_key(site)
     reusable = _search_sizes(folder, key)
-    if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in SEARCH_FILES):
+    if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in reusable.files):
         reusable = None
     with ExitStack() as stack:
         search: SearchSizes | Future[dict[str, bytes]]
@@ -186,11 +184,11 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
             search = reusable
         else:
             texts = {page.paper.body: page.text for page in parsed.values()}
-            search = _start_search(search_documents(site, texts), stack)
+            search = _start_search(search_documents(site, texts), config.search_shard_kib, stack)
         rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
         result, sizes = _write(folder, rendered.files, search, stack)
-    rendered.fingerprints.update(dict.fromkeys(SEARCH_FILES, key))
-    write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "sizes": list(astuple(sizes))[:4]}).encode())
+    rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
+    write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "files": sizes.files}).encode())
     write_page_records(folder, rendered.fingerprints, records, result.written)
     write_parsed_pages(folder, parsed, known)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
@@ -202,15 +200,15 @@ def _write(
     """Write the site with its search files: reused ones stay as they are; new ones have their
     gzipped sizes measured while the rest is written (zlib lets go of the GIL)."""
     if isinstance(search, SearchSizes):
-        files.update(dict.fromkeys(SEARCH_FILES))
+        files.update(dict.fromkeys(search.files))
         return write_tree(folder, files), search
     search_files = search.result()
     files.update(search_files)
-    index, store = search_files[INDEX_PATH], search_files[STORE_PATH]
     gzipping = stack.enter_context(ThreadPoolExecutor(max_workers=2))
-    index_gzipped, store_gzipped = gzipping.submit(_gzipped, index), gzipping.submit(_gzipped, store)
+    gzipped = {path: gzipping.submit(_gzipped, data) for path, data in search_files.items()}
     result = write_tree(folder, files)
-    return result, SearchSizes(len(index), index_gzipped.result(), len(store), store_gzipped.result(), rebuilt=True)
+    sizes = {path: (len(search_files[path]), size.result()) for path, size in gzipped.items()}
+    return result, SearchSizes(sizes, rebuilt=True)
 
 
 PARALLEL_SEARCH_FROM = 2000
@@ -218,16 +216,16 @@ PARALLEL_SEARCH_FROM = 2000
 a third off a 10,000-paper build); below it, starting that process costs more than it saves."""
 
 
-def _start_search(documents: list[SearchDocument], stack: ExitStack) -> Future[dict[str, bytes]]:
+def _start_search(documents: list[SearchDocument], shard_kib: int, stack: ExitStack) -> Future[dict[str, bytes]]:
     if len(documents) >= PARALLEL_SEARCH_FROM:
         try:
             # spawn, not fork: the preview server calls this from a thread, and forking a threaded process can deadlock
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
-            return pool.submit(search_outputs, documents)
+            return pool.submit(search_outputs, documents, shard_kib)
         except (OSError, BrokenProcessPool):
             pass
     done: Future[dict[str, bytes]] = Future()
-    done.set_result(search_outputs(documents))
+    done.set_result(search_outputs(documents, shard_kib))
     return done
 
 
@@ -253,7 +251,7 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
 
 def _search_key(site: Site) -> str:
     """Everything the search files are made from, without the cost of making the documents."""
-    digest = hashlib.sha256(search_fingerprint([]).encode("ascii"))
+    digest = hashlib.sha256(search_fingerprint([], site.config.search_shard_kib).encode("ascii"))
     for paper in site.papers:
         digest.update(repr((paper.slug, paper.title, paper.body, paper.date, paper.tags, paper.organisation)).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
@@ -264,8 +262,8 @@ def _search_sizes(folder: Path, key: str) -> SearchSizes | None:
     try:
         recorded = json.loads(read_cache(folder, SEARCH_CACHE) or b"{}")
         if recorded.get("key") == key:
-            index, index_gzipped, store, store_gzipped = map(int, recorded["sizes"])
-            return SearchSizes(index, index_gzipped, store, store_gzipped, rebuilt=False)
+            files = {str(path): (int(raw), int(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
+            return SearchSizes(files, rebuilt=False)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return None

@@ -38,6 +38,8 @@ class Config:
     templates_dir: str = "templates"
     """Project-level template overrides, taken before the theme's, template by template."""
     tags_file: str = "content/tags.yaml"
+    search_shard_kib: int = 256
+    """Budget of one search index shard, in KiB before compression: what a browser loads before its first results."""
     listing_dates: tuple[tuple[str, dt.date], ...] = ()
     """Listing date of each digest file name that carries no date of its own."""
 
@@ -66,6 +68,7 @@ OPTION_HELP: Mapping[str, str] = {
     "theme_dir": "theme folder (templates/ and static/)",
     "templates_dir": "project templates that override the theme's",
     "tags_file": "tag vocabulary (YAML)",
+    "search_shard_kib": "budget of one search index shard in KiB (the browser searches the newest shard first)",
     "listing_dates": 'table: digest file name -> listing date, e.g. {"digest.txt" = 2025-12-11}',
 }
 

@@ -1,7 +1,7 @@
-"""Build the prebuilt Lunr search index and its document store, exactly as lunr.js 2.3.9 reads them.
+"""Build the prebuilt Lunr search index exactly as lunr.js 2.3.9 would, terms, numbers and scores.
 
-The browser loads the index with the vendored `theme/static/vendor/lunr/lunr.js`
-(`lunr.Index.load`) and never rebuilds it, so every term the Python side puts
+The browser searches with the vendored `theme/static/vendor/lunr/lunr.js`
+and never tokenizes or stems the papers itself, so every term the Python side puts
 in the index must be the term lunr.js derives from the same word at query
 time. lunr.py 0.8 does not guarantee that, so the text pipeline here is a port
 of lunr.js's own:
@@ -24,31 +24,22 @@ so the serialized search pipeline is `["stemmer"]`, which `lunr.Index.load`
 resolves to lunr.js's stemmer. Nothing is registered in lunr.py's global
 Pipeline registry: plain `lunr` keeps working unchanged for other callers.
 
-The index file is written by `fast_index_json`, which does what lunr's
-Builder does, step by step, over plain dicts (about 0.3 ms a paper at 10,000
-papers against lunr.py's 2-5 ms); `build_index` runs lunr.py's Builder, is
-the reference the fast path must match byte for byte
-(tests/test_search_fast.py), and gives a Python `Index` to search.
+`fast_index_json` does what lunr's Builder does, step by step, over plain
+dicts (about 0.3 ms a paper at 10,000 papers against lunr.py's 2-5 ms);
+`build_index` runs lunr.py's Builder, is the reference the fast path must
+match byte for byte (tests/test_search_fast.py), and gives a Python `Index`
+to search. The site ships neither form whole: search_shards.py writes the
+same index split into shards, from the same `count_terms`.
 
 No token positions are stored. To highlight, the browser runs each snippet
 word through `lunr.tokenizer`, `lunr.trimmer` and `index.pipeline` and marks
 the words whose result is a key of a hit's `matchData.metadata`; that needs
 nothing from the index and keeps it several times smaller.
-
-Outputs, keyed by path relative to the site root:
-
-* `search/index.json`: the serialized index (compact JSON).
-* `search/store.json`: `{ref: {"t": title, "u": url, "d": date, "g": [tags],
-  "o": organisation, "a": abstract}}`; `d`, `g` and `o` are left out when
-  empty. `u` is relative to the site root.
-* `search/data.js`: `window.SITEGEN_SEARCH = {index: ..., store: ...}`, for
-  pages opened from `file://`, where `fetch` of the JSON files is refused.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import math
 import re
@@ -67,29 +58,24 @@ from lunr.stop_word_filter import stop_word_filter
 from lunr.token import Token
 
 __all__ = [
+    "FIELDS",
     "SearchDocument",
+    "TermCounts",
     "build_index",
+    "check_refs",
+    "compact_json",
+    "count_terms",
     "fast_index_json",
     "fast_serialized_index",
     "load_index",
-    "search_fingerprint",
-    "search_outputs",
     "serialize_index",
     "stem",
     "tokenize",
     "trim",
 ]
 
-INDEX_PATH = "search/index.json"
-STORE_PATH = "search/store.json"
-DATA_JS_PATH = "search/data.js"
-
-# Bump when the bytes written for the same documents change, so fingerprints
-# taken by an older sitegen no longer match.
-_FORMAT = "sitegen-search-1"
-
 # (field, boost) in the order lunr.js sees them; the order fixes term indexes.
-_FIELDS: tuple[tuple[str, int], ...] = (
+FIELDS: tuple[tuple[str, int], ...] = (
     ("title", 10),
     ("tags", 5),
     ("abstract", 1),
@@ -339,7 +325,7 @@ def _search_pipeline() -> Pipeline:
 # --- index and store ---------------------------------------------------------
 
 
-def _check_refs(documents: Sequence[SearchDocument]) -> None:
+def check_refs(documents: Sequence[SearchDocument]) -> None:
     """A repeated ref would silently merge two papers in lunr's builder."""
     seen: set[str] = set()
     for document in documents:
@@ -369,12 +355,12 @@ def build_index(documents: Sequence[SearchDocument]) -> Index:
     its own whitespace list, which differs from lunr.js only for exotic
     spaces; the browser uses lunr.js's.
     """
-    _check_refs(documents)
+    check_refs(documents)
     builder = Builder()
     builder.pipeline.add(_TRIMMER, stop_word_filter, _STEMMER)
     builder.search_pipeline.add(_STEMMER)
     builder.ref("ref")
-    for name, boost in _FIELDS:
+    for name, boost in FIELDS:
         builder.field(name, boost=boost)
     for document in documents:
         row: dict[str, Any] = {"ref": document.ref}
@@ -383,7 +369,7 @@ def build_index(documents: Sequence[SearchDocument]) -> Index:
         builder.add(row)
     index = builder.build()
     for posting in index.inverted_index.values():
-        for name, _ in _FIELDS:
+        for name, _ in FIELDS:
             posting[name] = _in_js_key_order(posting[name])
     return index
 
@@ -435,7 +421,7 @@ def serialize_index(index: Index) -> dict[str, Any]:
     """
     data: dict[str, Any] = index.serialize()
     data["invertedIndex"] = [
-        [term, {"_index": posting["_index"], **{name: posting[name] for name, _ in _FIELDS}}]
+        [term, {"_index": posting["_index"], **{name: posting[name] for name, _ in FIELDS}}]
         for term, posting in sorted(data["invertedIndex"], key=lambda pair: _utf16_key(pair[0]))
     ]
     data["fieldVectors"] = [[ref, [_js_number(x) for x in elements]] for ref, elements in data["fieldVectors"]]
@@ -527,7 +513,7 @@ def fast_index_json(documents: Sequence[SearchDocument]) -> str:
 
     Raises ValueError on an empty or repeated ref, as `build_index` does.
     """
-    _check_refs(documents)
+    check_refs(documents)
     # The build allocates a few containers per field and frees none of them
     # until the end: CPython's cycle collector would re-scan the growing heap
     # again and again (a third of the time at 10,000 papers). Nothing here
@@ -541,12 +527,24 @@ def fast_index_json(documents: Sequence[SearchDocument]) -> str:
             gc.enable()
 
 
-def _index_json(documents: Sequence[SearchDocument]) -> str:
+@dataclass(frozen=True, slots=True)
+class TermCounts:
+    """The documents' terms as lunr's builder counts them; both index writers start from these."""
+
+    fields: list[list[tuple[int, Counter[str]]]]
+    """Per document, per field of `FIELDS`: (field length, {term: frequency})."""
+    numbers: dict[str, int]
+    """Term -> lunr's term number (`_index`): the order of first appearance."""
+    length_sums: list[int]
+    """Per field, the sum of its lengths over all documents (lunr's average field length times the count)."""
+
+
+def count_terms(documents: Sequence[SearchDocument]) -> TermCounts:
+    """Tokenize and run the pipeline over every field, each distinct token once (stemming dominated)."""
     term_of: dict[str, str | None] = {}
     order: dict[str, int] = {}  # terms in order of first appearance; values unused
-    # Per document, per field: (field length, {term: frequency}).
     counted: list[list[tuple[int, Counter[str]]]] = []
-    length_sums = [0] * len(_FIELDS)
+    length_sums = [0] * len(FIELDS)
     for document in documents:
         fields: list[tuple[int, Counter[str]]] = []
         for position, text in enumerate(_field_texts(document).values()):
@@ -560,11 +558,16 @@ def _index_json(documents: Sequence[SearchDocument]) -> str:
             length_sums[position] += length
             fields.append((length, frequencies))
         counted.append(fields)
-    term_index = {term: number for number, term in enumerate(order)}
+    return TermCounts(counted, {term: number for number, term in enumerate(order)}, length_sums)
 
+
+def _index_json(documents: Sequence[SearchDocument]) -> str:
+    counts = count_terms(documents)
+    counted, term_index, length_sums = counts.fields, counts.numbers, counts.length_sums
+    order = term_index
     refs = [document.ref for document in documents]
     ref_entries = [f"{_json_string(ref)}:{{}}" for ref in refs]
-    postings: list[defaultdict[str, list[str]]] = [defaultdict(list) for _ in _FIELDS]
+    postings: list[defaultdict[str, list[str]]] = [defaultdict(list) for _ in FIELDS]
     for position in _js_key_rank(refs):
         entry = ref_entries[position]
         for field_postings, (_, frequencies) in zip(postings, counted[position]):
@@ -581,7 +584,7 @@ def _index_json(documents: Sequence[SearchDocument]) -> str:
     score_texts: dict[int, str] = {}
     vectors: list[str] = []
     for ref, fields in zip(refs, counted):
-        for (name, boost), length_sum, (length, frequencies) in zip(_FIELDS, length_sums, fields):
+        for (name, boost), length_sum, (length, frequencies) in zip(FIELDS, length_sums, fields):
             key = _json_string(f"{name}/{ref}")
             if not frequencies:
                 vectors.append(f"[{key},[]]")
@@ -590,7 +593,7 @@ def _index_json(documents: Sequence[SearchDocument]) -> str:
             numbered = dict(zip(map(term_index.__getitem__, frequencies), frequencies.values()))
             vectors.append(f"[{key},[{_scores_text(numbered, idf, norm, boost, numbers, score_texts)}]]")
 
-    names = [name for name, _ in _FIELDS]
+    names = [name for name, _ in FIELDS]
     name_keys = [f"{_json_string(name)}:" for name in names]
     terms: list[str] = []
     for term in sorted(order, key=_utf16_key):
@@ -599,9 +602,9 @@ def _index_json(documents: Sequence[SearchDocument]) -> str:
         )
         terms.append(f'[{_json_string(term)},{{"_index":{term_index[term]},{by_field}}}]')
     return (
-        f'{{"version":{_compact_json(lunr.__TARGET_JS_VERSION__)},"fields":{_compact_json(names)},'
+        f'{{"version":{compact_json(lunr.__TARGET_JS_VERSION__)},"fields":{compact_json(names)},'
         f'"fieldVectors":[{",".join(vectors)}],"invertedIndex":[{",".join(terms)}],'
-        f'"pipeline":{_compact_json(_search_pipeline().serialize())}}}'
+        f'"pipeline":{compact_json(_search_pipeline().serialize())}}}'
     )
 
 
@@ -611,54 +614,5 @@ def fast_serialized_index(documents: Sequence[SearchDocument]) -> dict[str, Any]
     return value
 
 
-def _store_entry(document: SearchDocument) -> dict[str, Any]:
-    entry: dict[str, Any] = {"t": document.title, "u": document.url}
-    if document.date is not None:
-        entry["d"] = document.date
-    if document.tags:
-        entry["g"] = list(document.tags)
-    if document.organisation:
-        entry["o"] = document.organisation
-    entry["a"] = document.abstract
-    return entry
-
-
-def _compact_json(value: Any) -> str:
+def compact_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def search_outputs(documents: Sequence[SearchDocument]) -> dict[str, bytes]:
-    """The search files of the site, by path relative to its root; same documents, same bytes.
-
-    The index is written by `fast_index_json`; `serialize_index(build_index(...))`
-    gives the same bytes several times slower and stays as the reference.
-    """
-    index_json = fast_index_json(documents)
-    store_json = _compact_json({document.ref: _store_entry(document) for document in documents})
-    # JSON allows raw U+2028/U+2029 in strings; JavaScript before ES2019 did not.
-    script = f'window.SITEGEN_SEARCH={{"index":{index_json},"store":{store_json}}};\n'
-    script = script.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return {
-        INDEX_PATH: index_json.encode("utf-8"),
-        STORE_PATH: store_json.encode("utf-8"),
-        DATA_JS_PATH: script.encode("utf-8"),
-    }
-
-
-def search_fingerprint(documents: Sequence[SearchDocument]) -> str:
-    """A sha256 hex digest of every input to `search_outputs`, so a build can skip an unchanged index.
-
-    Covers the documents in order (order fixes term indexes and so the
-    bytes), the field boosts, this output format and the lunr.py version.
-    """
-    payload = {
-        "format": _FORMAT,
-        "lunr": lunr.__VERSION__,
-        "fields": _FIELDS,
-        "documents": [
-            [d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract]
-            for d in documents
-        ],
-    }
-    encoded = _compact_json(payload).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(encoded).hexdigest()

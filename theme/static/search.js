@@ -3,12 +3,14 @@
  *
  * On every page: "/" moves the focus to the search box in the header.
  * On search/index.html: results as you type, from the Lunr index sitegen
- * builds (search/data.js sets window.SITEGEN_SEARCH = {index, store}; it is
- * loaded with a plain <script src>, so the page also works from file://).
+ * builds: search/index.js sets window.SITEGEN_SEARCH (the vocabulary and the
+ * list of shards), then each search/shard-K.js adds its papers (SearchIndex
+ * below). All are plain scripts, so the page also works from file://.
  *
  * The query functions below are pure and run unchanged in Node, where the
  * tests call them against the real index (tests/search_query.js):
  *
+ *   new SearchIndex(meta), .add(shard) -> lunr.Index per shard, searched as one
  *   rewriteQuery(text, fields) -> the plan: lunr query syntax, or clauses
  *   search(index, text)        -> {mode, hits, message}; never throws on input
  *   segments(text, isMatch)    -> text cut into marked / unmarked pieces
@@ -145,6 +147,201 @@
     return wordsPlan(value, names);
   }
 
+  // --- the index, shard by shard ---------------------------------------------
+
+  var FORMAT = "sitegen-search-2";
+
+  /** Metadata of every posting: the index keeps no positions. lunr only reads it. */
+  var NO_METADATA = Object.freeze(Object.create(null));
+
+  /**
+   * lunr's token set of the whole vocabulary, as a plain trie of lunr.TokenSet
+   * nodes: it accepts the same words as the minimized one lunr.Index.load
+   * builds, in a third of the time. Words go in sorted, as there, so a
+   * wildcard or fuzzy term expands to the same words in the same order (the
+   * order scores are summed in).
+   */
+  function vocabularyTokenSet(terms) {
+    var sorted = terms.slice().sort();
+    var root = new lunrLib.TokenSet();
+    for (var i = 0; i < sorted.length; i++) {
+      var term = sorted[i];
+      var node = root;
+      for (var j = 0; j < term.length; j++) {
+        var letter = term.charAt(j);
+        node = node.edges[letter] || (node.edges[letter] = new lunrLib.TokenSet());
+      }
+      node.final = true;
+    }
+    return root;
+  }
+
+  /**
+   * A text that is the same for two token sets of the same shape (labels,
+   * finality, edges), whatever their node ids: a query term's automaton,
+   * rebuilt by each shard, gets the same key every time.
+   */
+  function shapeOf(tokenSet) {
+    var numbers = new Map([[tokenSet, 0]]);
+    var stack = [tokenSet];
+    var lines = [];
+    while (stack.length) {
+      var node = stack.pop();
+      var line = [numbers.get(node), node.final];
+      Object.keys(node.edges).sort().forEach(function (label) {
+        var child = node.edges[label];
+        if (!numbers.has(child)) {
+          numbers.set(child, numbers.size);
+          stack.push(child);
+        }
+        line.push(label, numbers.get(child));
+      });
+      lines.push(JSON.stringify(line));
+    }
+    return lines.join("");
+  }
+
+  /**
+   * Make `tokenSet.intersect` remember its answers until `forget` is called:
+   * within one query every shard expands the same terms against the same
+   * vocabulary (an edit-distance-2 term costs milliseconds each time).
+   */
+  function rememberExpansions(tokenSet) {
+    var answers = new Map();
+    var intersect = lunrLib.TokenSet.prototype.intersect;
+    tokenSet.intersect = function (query) {
+      var key = shapeOf(query);
+      if (!answers.has(key)) {
+        answers.set(key, intersect.call(this, query));
+      }
+      return answers.get(key);
+    };
+    return function forget() { answers.clear(); };
+  }
+
+  /**
+   * The site's search index, filled shard by shard (see sitegen/search_shards.py
+   * for the files). Each shard becomes a lunr.Index holding exactly its papers'
+   * part of the index lunr's builder makes of the whole site: weights come from
+   * the site-wide statistics, and every shard shares the vocabulary's token set
+   * and term numbers, so a query scores each paper as the single index would.
+   * `query` and `search` run on every shard added so far and merge the hits.
+   */
+  function SearchIndex(meta) {
+    if (!meta || meta.format !== FORMAT) {
+      throw new Error("the search index is not in the format this page reads (" + FORMAT + ")");
+    }
+    var fields = meta.fields;
+    var count = meta.documents;
+    this.meta = meta;
+    this.fields = fields;
+    this.pipeline = lunrLib.Pipeline.load(meta.pipeline);
+    this.tokenSet = vocabularyTokenSet(meta.terms);
+    this.forgetExpansions = rememberExpansions(this.tokenSet);
+    // Terms without papers in a shard are found here, through its own inverted index's prototype.
+    this.invertedIndex = Object.create(null);
+    this.idf = new Array(meta.terms.length);
+    for (var number = 0; number < meta.terms.length; number++) {
+      var posting = { _index: number };
+      for (var f = 0; f < fields.length; f++) {
+        posting[fields[f]] = NO_METADATA;
+      }
+      this.invertedIndex[meta.terms[number]] = posting;
+      var x = (count - meta.df[number] + 0.5) / (meta.df[number] + 0.5);
+      this.idf[number] = Math.log(1 + Math.abs(x));  // lunr.idf
+    }
+    this.averageFieldLength = meta.fieldLengths.map(function (sum) { return sum / count; });
+    this.parts = [];
+    this.refs = [];
+    this.store = Object.create(null);
+  }
+
+  SearchIndex.prototype.complete = function () {
+    return this.parts.length === this.meta.shards.length;
+  };
+
+  /** Add one shard (the object a search/shard-K.js file pushes). */
+  SearchIndex.prototype.add = function (shard) {
+    var meta = this.meta;
+    var fields = this.fields;
+    var k1 = meta.k1;
+    var b = meta.b;
+    var numbers = shard.terms.map(function (term) { return this.invertedIndex[term]._index; }, this);
+    var refsByTerm = shard.terms.map(function () { return new Array(fields.length); });
+    var fieldVectors = Object.create(null);
+    for (var i = 0; i < shard.docs.length; i++) {
+      var ref = shard.refs[i];
+      for (var f = 0; f < fields.length; f++) {
+        var ids = shard.docs[i][f];
+        var length = ids.length;
+        var norm = k1 * (1 - b + b * (length / this.averageFieldLength[f]));
+        var elements = [];
+        var local = -1;
+        var j = 0;
+        while (j < length) {
+          local += ids[j];
+          var tf = 1;
+          for (j++; j < length && ids[j] === 0; j++) {
+            tf++;
+          }
+          var number = numbers[local];
+          // lunr.Builder#createFieldVectors, operation for operation (the document boost is 1).
+          var score = this.idf[number] * ((k1 + 1) * tf) / (norm + tf);
+          score *= meta.boosts[f];
+          elements.push(number, Math.round(score * 1000) / 1000);
+          (refsByTerm[local][f] || (refsByTerm[local][f] = [])).push(ref);
+        }
+        fieldVectors[fields[f] + "/" + ref] = new lunrLib.Vector(elements);
+      }
+      this.refs.push(ref);
+      this.store[ref] = shard.store[i];
+    }
+    var invertedIndex = Object.create(this.invertedIndex);
+    for (var t = 0; t < shard.terms.length; t++) {
+      var posting = { _index: numbers[t] };
+      for (f = 0; f < fields.length; f++) {
+        var refs = refsByTerm[t][f];
+        var byRef = NO_METADATA;
+        if (refs) {
+          // Created without a prototype, such objects start as hash tables: far faster to fill.
+          byRef = Object.create(null);
+          for (var r = 0; r < refs.length; r++) {
+            byRef[refs[r]] = NO_METADATA;
+          }
+        }
+        posting[fields[f]] = byRef;
+      }
+      invertedIndex[shard.terms[t]] = posting;
+    }
+    this.parts.push(new lunrLib.Index({
+      invertedIndex: invertedIndex,
+      fieldVectors: fieldVectors,
+      tokenSet: this.tokenSet,
+      fields: fields,
+      pipeline: this.pipeline
+    }));
+  };
+
+  /** lunr.Index#query over every shard added so far: hits by score, ties in site order. */
+  SearchIndex.prototype.query = function (fn) {
+    var hits = [];
+    try {
+      this.parts.forEach(function (part) {
+        part.query(fn).forEach(function (hit) { hits.push(hit); });
+      });
+    } finally {
+      this.forgetExpansions();
+    }
+    return hits.sort(function (a, b) { return b.score - a.score; });
+  };
+
+  /** lunr.Index#search: lunr's query syntax. */
+  SearchIndex.prototype.search = function (text) {
+    return this.query(function (query) {
+      new lunrLib.QueryParser(text, query).parse();
+    });
+  };
+
   // --- running queries (pure, given an index) -----------------------------
 
   function hasOwn(object, key) {
@@ -234,7 +431,8 @@
       return { mode: "syntax", hits: [], message: "Nothing to search for: type a word." };
     }
     var hits = index.query(function (query) {
-      clauses.forEach(function (clause) { query.clauses.push(clause); });
+      // A copy per run: lunr rewrites a clause's term as it runs it, and a sharded index runs it once per shard.
+      clauses.forEach(function (clause) { query.clauses.push(Object.assign({}, clause)); });
     });
     return { mode: "syntax", hits: hits, message: null };
   }
@@ -533,14 +731,14 @@
     });
   }
 
-  function SearchPage(page, input, data) {
+  function SearchPage(page, input, meta) {
     this.page = page;
     this.input = input;
-    this.index = lunrLib.Index.load(data.index);
-    this.store = data.store;
-    this.total = Object.keys(data.store).length;
+    this.index = new SearchIndex(meta);
+    this.store = this.index.store;
+    this.total = meta.documents;
     this.root = page.getAttribute("data-root") || "";
-    this.options = filterOptions(this.store);
+    this.options = { tags: meta.tags, years: meta.years };
     this.status = document.getElementById("search-status");
     this.list = document.getElementById("search-results");
     this.more = document.getElementById("search-more");
@@ -548,6 +746,7 @@
     this.yearSelect = document.getElementById("search-year");
     this.baseTitle = document.title;
     this.timer = null;
+    this.failure = "";
     this.committed = true;
     this.shown = [];
     this.rendered = 0;
@@ -577,6 +776,37 @@
     if (!this.input.value) {
       this.input.focus();
     }
+    this.loadShards();
+  };
+
+  /**
+   * Fetch the shards newest first with plain script tags (file:// refuses
+   * fetch), all requested at once and run in order; results are refreshed as
+   * each one arrives, so the newest papers are searchable first.
+   */
+  SearchPage.prototype.loadShards = function () {
+    var self = this;
+    var failed = false;
+    this.index.meta.shards.forEach(function (shard) {
+      var script = document.createElement("script");
+      script.src = self.root + "search/" + shard.file;
+      script.async = false;
+      script.addEventListener("load", function () {
+        var queue = window.SITEGEN_SEARCH_SHARDS || [];
+        while (queue.length) {
+          self.index.add(queue.shift());
+        }
+        self.render(self.state());
+      });
+      script.addEventListener("error", function () {
+        if (!failed) {
+          failed = true;
+          self.failure = "Part of the search index could not be loaded, so some papers may be missing from the results.";
+          self.render(self.state());
+        }
+      });
+      document.head.appendChild(script);
+    });
   };
 
   SearchPage.prototype.state = function () {
@@ -668,7 +898,7 @@
     var hits = answer.hits;
     if (answer.mode === "empty" && (state.tag || state.year)) {
       // Filters alone list every paper they match, newest first.
-      hits = Object.keys(this.store).map(function (ref) {
+      hits = this.index.refs.map(function (ref) {
         return { ref: ref, score: 0, matchData: { metadata: {} } };
       });
     }
@@ -678,8 +908,11 @@
 
     var sentence;
     var filtered = this.describeFilters(state);
+    var loading = this.index.complete() || this.failure ? "" :
+      "Still loading: " + this.index.refs.length + " of " + this.total + " papers searched so far.";
     if (answer.mode === "empty" && !filtered) {
       sentence = "Type in the search box above to search " + this.total + " papers.";
+      loading = "";
     } else if (shown.length === 0) {
       sentence = answer.message && hits.length === 0 ? "" :
         "No papers match" + (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
@@ -687,7 +920,7 @@
       sentence = shown.length + (shown.length === 1 ? " paper matches" : " papers match") +
         (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
     }
-    this.status.textContent = [answer.message, sentence].filter(Boolean).join(" ");
+    this.status.textContent = [answer.message, sentence, loading, this.failure].filter(Boolean).join(" ");
     document.title = query ? "\u201c" + query + "\u201d \u2013 " + this.baseTitle : this.baseTitle;
 
     while (this.list.firstChild) {
@@ -780,13 +1013,13 @@
       return;
     }
     var status = document.getElementById("search-status");
-    var data = window.SITEGEN_SEARCH;
-    if (!lunrLib || !data) {
+    var meta = window.SITEGEN_SEARCH;
+    if (!lunrLib || !meta) {
       status.textContent = "The search index could not be loaded. Browse the papers by tag or by date instead.";
       return;
     }
     try {
-      new SearchPage(page, input, data).start();
+      new SearchPage(page, input, meta).start();
     } catch (error) {
       status.textContent = "Search could not start (" + error.message + "). Browse the papers by tag or by date instead.";
     }
@@ -794,6 +1027,7 @@
 
   var api = {
     FIELDS: FIELDS,
+    SearchIndex: SearchIndex,
     rewriteQuery: rewriteQuery,
     usesSyntax: usesSyntax,
     search: search,
