@@ -10,12 +10,16 @@ Python subprocess so imports, caches and peak memory are those of a real
 * full build (`sitegen.build.build`) into a fresh folder, and the process's
   peak RSS;
 * the same build split into stages: load, collect, render, search (documents
-  + index + store), write;
+  + `search_outputs`), write;
 * a rebuild with nothing changed, and one after editing one paper's abstract
   (the edit is undone afterwards);
-* the search index alone, fast path (and lunr.py's Builder for N <= 1000),
-  with the stemmer's cache cleared each time;
-* index bytes raw and gzipped, output files and bytes;
+* the search files alone: `search_outputs` (what the site ships: index.js and
+  the shards), `fast_index_json` (the single lunr index the shards add up
+  to, no longer shipped) and for N <= 1000 lunr.py's Builder, the reference
+  `fast_index_json` must equal; the stemmer's cache cleared each time;
+* the search files' bytes raw and gzipped, split into the index part (index.js
+  and each shard without its "store") and the store part (what a hit shows),
+  since the target is about the index; output files and bytes;
 * with `--hugo`, `hugo --quiet -d <fresh>` over the same papers
   (benchmarks/hugo.py) in the same run.
 
@@ -26,8 +30,10 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -56,6 +62,7 @@ def _child_full(project: str, output: str) -> dict[str, Any]:
         "written": len(report.result.written),
         "unchanged": len(report.result.unchanged),
         "search_rebuilt": report.search.rebuilt,
+        "search_files": report.search.files,
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
@@ -67,7 +74,7 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
     from sitegen.collect import collect
     from sitegen.config import load_config
     from sitegen.output import write_tree
-    from sitegen.search import search_outputs
+    from sitegen.search_shards import search_outputs
 
     config = load_config(Path(project))
     times: dict[str, float] = {}
@@ -85,7 +92,7 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
     lap("collect")
     files = render_site(site).files
     lap("render")
-    files.update(search_outputs(search_documents(site)))
+    files.update(search_outputs(search_documents(site), config.search_shard_kib))
     lap("search")
     write_tree(Path(output), files)
     lap("write")
@@ -96,31 +103,33 @@ def _child_search(project: str, reference: str) -> dict[str, Any]:
     from sitegen.build import load_papers, search_documents
     from sitegen.collect import collect
     from sitegen.config import load_config
-    from sitegen.search import (
-        build_index,
-        fast_index_json,
-        search_outputs,
-        serialize_index,
-        stem,
-    )
+    from sitegen.search import build_index, compact_json, fast_index_json, serialize_index, stem
+    from sitegen.search_shards import search_outputs
 
     config = load_config(Path(project))
     documents = search_documents(collect(load_papers(config), config))
     stem.cache_clear()
     started = time.perf_counter()
     cpu = time.process_time()
-    index = fast_index_json(documents)
-    result: dict[str, Any] = {"fast": time.perf_counter() - started, "fast_cpu": time.process_time() - cpu}
+    outputs = search_outputs(documents, config.search_shard_kib)
+    result: dict[str, Any] = {
+        "outputs": time.perf_counter() - started,
+        "outputs_cpu": time.process_time() - cpu,
+        # so the parent can check these are the bytes the build shipped
+        "sha256": {path: hashlib.sha256(data).hexdigest() for path, data in outputs.items()},
+    }
     stem.cache_clear()
     started = time.perf_counter()
-    outputs = search_outputs(documents)
-    result["outputs"] = time.perf_counter() - started
-    assert outputs["search/index.json"] == index.encode("utf-8")
+    cpu = time.process_time()
+    index = fast_index_json(documents)
+    result["fast"] = time.perf_counter() - started
+    result["fast_cpu"] = time.process_time() - cpu
     if reference == "yes":
         stem.cache_clear()
         started = time.perf_counter()
-        serialize_index(build_index(documents))
+        serialized = serialize_index(build_index(documents))
         result["reference"] = time.perf_counter() - started
+        assert index == compact_json(serialized), "fast_index_json differs from lunr.py's Builder"
     return result
 
 
@@ -163,6 +172,71 @@ def _tree_size(folder: Path) -> tuple[int, int]:
     return len(files), sum(path.stat().st_size for path in files)
 
 
+def _gzipped(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))  # as build.py measures
+
+
+_JS_ESCAPE = re.compile(r"\\(\\|'|u2028|u2029)")
+_JS_UNESCAPED = {"\\": "\\", "'": "'", "u2028": "\u2028", "u2029": "\u2029"}
+
+
+def _script_json(text: str) -> Any:
+    """The value of a `...JSON.parse('...')` search script (the literal's escapes undone)."""
+    literal = text[text.index("'") + 1 : text.rindex("'")]
+    return json.loads(_JS_ESCAPE.sub(lambda match: _JS_UNESCAPED[match[1]], literal))
+
+
+def _split_shard(text: str) -> tuple[str, str]:
+    """A shard script without its store, and the store.
+
+    `,"store":[` can only be the top-level key: refs, terms and docs come
+    before it and hold no objects, and inside a JSON string a quote follows
+    a backslash, never a comma. The store array closes the object: `]}');`.
+    """
+    start = text.index(',"store":[')
+    end = text.rindex("]}'")
+    index_part, store = text[:start] + text[end + 1 :], text[start + len(',"store":') : end + 1]
+    assert set(_script_json(index_part)) == {"refs", "terms", "docs"}, "unexpected shard layout"
+    return index_part, store
+
+
+def search_file_sizes(site: Path) -> dict[str, Any]:
+    """Bytes of the search files a built site ships (index.js and the shards it lists), raw and gzipped.
+
+    The index part (index.js, and each shard without its store) and the store
+    part are also gzipped apart, as if shipped as separate files, so their sum
+    is a little above the files' own gzipped total.
+    """
+    folder = site / "search"
+    index_js = (folder / "index.js").read_bytes()
+    meta = _script_json(index_js.decode("utf-8"))
+    files = {"search/index.js": (len(index_js), _gzipped(index_js))}
+    parts = {"index": [len(index_js), files["search/index.js"][1]], "store": [0, 0]}
+    largest: dict[str, Any] = {"bytes": -1}
+    for shard in meta["shards"]:
+        data = (folder / shard["file"]).read_bytes()
+        files[f"search/{shard['file']}"] = size = (len(data), _gzipped(data))
+        index_part, store = (part.encode("utf-8") for part in _split_shard(data.decode("utf-8")))
+        for name, part in (("index", index_part), ("store", store)):
+            parts[name][0] += len(part)
+            parts[name][1] += _gzipped(part)
+        if size[0] > largest["bytes"]:
+            largest = {"file": shard["file"], "papers": shard["count"], "bytes": size[0], "gzip_bytes": size[1],
+                       "index_part_bytes": len(index_part)}
+    return {
+        "files": files,
+        "shards": len(meta["shards"]),
+        "terms": len(meta["terms"]),
+        "bytes": sum(raw for raw, _ in files.values()),
+        "gzip_bytes": sum(gzipped for _, gzipped in files.values()),
+        "index_part_bytes": parts["index"][0],
+        "index_part_gzip_bytes": parts["index"][1],
+        "store_part_bytes": parts["store"][0],
+        "store_part_gzip_bytes": parts["store"][1],
+        "largest_shard": largest,
+    }
+
+
 def _corpus(count: int, workdir: Path) -> Path:
     from benchmarks.corpus import copy_theme, write_project
 
@@ -202,17 +276,21 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
           f"with interpreter start; peak RSS {figures['peak_rss_mib']:.0f} MiB", flush=True)
 
     files, size = _tree_size(out)
-    index = (out / "search" / "index.json").read_bytes()
-    index_gz = len(gzip.compress(index, compresslevel=6, mtime=0))
-    store = (out / "search" / "store.json").read_bytes()
-    store_gz = len(gzip.compress(store, compresslevel=6, mtime=0))
-    figures.update(
-        output_files=files, output_bytes=size, index_bytes=len(index), index_gzip_bytes=index_gz,
-        store_bytes=len(store), store_gzip_bytes=store_gz,
-    )
-    print(f"  output: {files} files, {size / 2**20:.1f} MiB; index {len(index) / 2**20:.2f} MiB raw, "
-          f"{index_gz / 2**20:.2f} MiB gzipped = {index_gz / count:.0f} B/paper gzipped; "
-          f"store {store_gz / count:.0f} B/paper gzipped", flush=True)
+    sizes = search_file_sizes(out)
+    reported = fulls[-1]["search_files"]
+    assert sorted(reported) == sorted(sizes["files"]), ("the build reports other search files than index.js lists", reported)
+    figures.update(output_files=files, output_bytes=size, search={k: v for k, v in sizes.items() if k != "files"})
+    largest = sizes["largest_shard"]
+    print(f"  output: {files} files, {size / 2**20:.1f} MiB; search: index.js + {sizes['shards']} shard{'' if sizes['shards'] == 1 else 's'}, "
+          f"{sizes['bytes'] / 2**20:.2f} MiB raw = {sizes['bytes'] / count:.0f} B/paper, "
+          f"{sizes['gzip_bytes'] / 2**20:.2f} MiB gzipped = {sizes['gzip_bytes'] / count:.0f} B/paper", flush=True)
+    print(f"  search gzipped per paper, parts gzipped apart: index {sizes['index_part_gzip_bytes'] / count:.0f} B "
+          f"(index.js {sizes['files']['search/index.js'][1] / 2**10:.0f} KiB of it) + store "
+          f"{sizes['store_part_gzip_bytes'] / count:.0f} B = "
+          f"{(sizes['index_part_gzip_bytes'] + sizes['store_part_gzip_bytes']) / count:.0f} B", flush=True)
+    print(f"  largest shard: {largest['file']}, {largest['papers']} papers, {largest['bytes'] / 2**10:.0f} KiB raw "
+          f"(index part {largest['index_part_bytes'] / 2**10:.0f} KiB), {largest['gzip_bytes'] / 2**10:.0f} KiB gzipped",
+          flush=True)
 
     nochange = [_run_child("full", str(project), str(out)) for _ in range(repeat)]
     assert all(r["written"] == 0 and not r["search_rebuilt"] for r in nochange), nochange
@@ -238,17 +316,20 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
     print("  stages: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures["stages"].items()), flush=True)
 
     searches = [_run_child("search", str(project), "yes" if count <= 1000 else "no") for _ in range(max(repeat, 3 if count <= 1000 else 1))]
-    figures["index_fast_seconds"] = _median([s["fast"] for s in searches])
-    figures["index_fast_cpu_seconds"] = _median([s["fast_cpu"] for s in searches])
-    figures["search_outputs_seconds"] = _median([s["outputs"] for s in searches])
-    line = (f"  search index: fast {figures['index_fast_seconds']:.2f} s "
-            f"({figures['index_fast_seconds'] / count * 1000:.2f} ms/paper wall, "
-            f"{figures['index_fast_cpu_seconds'] / count * 1000:.2f} ms/paper CPU); "
-            f"search_outputs (index+store+data.js) {figures['search_outputs_seconds']:.2f} s")
-    if "reference" in searches[0]:
-        figures["index_reference_seconds"] = _median([s["reference"] for s in searches])
+    shipped = {path: hashlib.sha256((out / path).read_bytes()).hexdigest() for path in sizes["files"]}
+    assert searches[0]["sha256"] == shipped, "search_outputs made other bytes than the build wrote"
+    for key, name in (("outputs", "search_outputs"), ("outputs_cpu", "search_outputs_cpu"), ("fast", "index_fast"),
+                      ("fast_cpu", "index_fast_cpu"), ("reference", "index_reference")):
+        if key in searches[0]:
+            figures[f"{name}_seconds"] = _median([s[key] for s in searches])
+    line = (f"  search files: search_outputs {figures['search_outputs_seconds']:.2f} s "
+            f"({figures['search_outputs_seconds'] / count * 1000:.2f} ms/paper wall, "
+            f"{figures['search_outputs_cpu_seconds'] / count * 1000:.2f} ms/paper CPU); "
+            f"single index (fast_index_json, not shipped) {figures['index_fast_seconds']:.2f} s "
+            f"({figures['index_fast_seconds'] / count * 1000:.2f} ms/paper)")
+    if "index_reference_seconds" in figures:
         line += (f"; lunr.py Builder {figures['index_reference_seconds']:.2f} s "
-                 f"({figures['index_reference_seconds'] / count * 1000:.2f} ms/paper)")
+                 f"({figures['index_reference_seconds'] / count * 1000:.2f} ms/paper), same bytes as fast_index_json")
     print(line, flush=True)
 
     if hugo:

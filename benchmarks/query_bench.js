@@ -1,15 +1,34 @@
-// Time what a browser does with a built site's search index, in Node with the vendored lunr.js.
+// Time what a browser does with a built site's search files, in Node with the page's own code.
 //
 //   node benchmarks/query_bench.js SITE_DIR [RUNS]
 //
-// Reports JSON.parse and lunr.Index.load of SITE_DIR/search/index.json (median of
-// RUNS loads, default 5), then the latency of each query below (median of RUNS
-// runs each): the median over queries and the worst query, with hit counts.
+// Loads SITE_DIR/search as the page does (tests/site_index.js: the scripts in
+// a fresh vm, a fresh SearchIndex), three times per run, and reports medians
+// over the RUNS runs (default 5):
+//
+// * time to first results: index.js (vocabulary) + the first shard, which the
+//   page searches as soon as it arrives; each shard's load (median and worst
+//   shard); all shards, and index.js + all shards (complete). `*_cold_ms` are
+//   the first load's, before the JIT has seen the code, as on a visitor's
+//   first visit.
+// * the latency of each query below over (a) the first shard only, what a
+//   visitor sees first, (b) all shards merged, the complete results (lunr's
+//   query syntax, SearchIndex#search), and (c) all shards through search.js's
+//   `search(index, text)`, the page's rewriting of what was typed: per query
+//   the median over runs, then the median over queries and the worst query,
+//   with hit counts.
+//
+// Each query runs once per run, in list order, on an index just loaded: the
+// first ones pay for the collection of what loading left, as on the page.
+// Load times include reading each file (from the page cache) and its
+// JSON.parse, as the page's <script> does; not downloading it.
 'use strict'
 
 const fs = require('fs')
 const path = require('path')
-const lunr = require(path.join(__dirname, '..', 'theme', 'static', 'vendor', 'lunr', 'lunr.js'))
+const zlib = require('zlib')
+const { loadSiteIndex } = require(path.join(__dirname, '..', 'tests', 'site_index.js'))
+const page = require(path.join(__dirname, '..', 'theme', 'static', 'search.js'))
 
 const QUERIES = [
   'reasoning', 'alignment', 'large language models', 'reinforcement learning', 'benchmark',
@@ -24,54 +43,120 @@ function median (values) {
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
+function sum (values) {
+  return values.reduce((a, b) => a + b, 0)
+}
+
 function ms (start) {
   return Number(process.hrtime.bigint() - start) / 1e6
+}
+
+/** Run every query once with `run`, adding its time to `times[query]`; return what `run` returned, by query. */
+function timeQueries (run, times) {
+  const answers = {}
+  for (const query of QUERIES) {
+    const start = process.hrtime.bigint()
+    answers[query] = run(query)
+    const elapsed = ms(start)
+    if (!times[query]) times[query] = []
+    times[query].push(elapsed)
+  }
+  return answers
+}
+
+function summary (rows, key) {
+  const worst = rows.reduce((a, b) => (b[key] > a[key] ? b : a))
+  return { median_ms: median(rows.map(row => row[key])), worst_ms: worst[key], worst: worst.query }
+}
+
+function bytes (folder, files) {
+  const data = files.map(file => fs.readFileSync(path.join(folder, file)))
+  return { raw: sum(data.map(d => d.length)), gzip: sum(data.map(d => zlib.gzipSync(d, { level: 6 }).length)) }
 }
 
 function main () {
   const site = process.argv[2]
   const runs = Number(process.argv[3] || 5)
-  if (!site) {
+  if (!site || !(runs >= 1)) {
     console.error('usage: node benchmarks/query_bench.js SITE_DIR [RUNS]')
     process.exit(2)
   }
-  const text = fs.readFileSync(path.join(site, 'search', 'index.json'), 'utf8')
-  const parses = []
-  const loads = []
-  let index
-  for (let i = 0; i < runs; i++) {
-    let start = process.hrtime.bigint()
-    const data = JSON.parse(text)
-    parses.push(ms(start))
-    start = process.hrtime.bigint()
-    index = lunr.Index.load(data)
-    loads.push(ms(start))
+  const loads = [] // timings of every load, in order; the first one is cold
+  const firstTimes = {}
+  const allTimes = {}
+  const pageTimes = {}
+  let meta, firstHits, allHits, pageHits
+  function load (options) {
+    const loaded = loadSiteIndex(site, options)
+    meta = loaded.meta
+    loads.push(loaded.timings)
+    return loaded
   }
-  const rows = []
-  for (const query of QUERIES) {
-    const times = []
-    let hits = 0
-    for (let i = 0; i < runs; i++) {
-      const start = process.hrtime.bigint()
-      hits = index.search(query).length
-      times.push(ms(start))
+  // Each set of queries runs on its own freshly loaded index, in turns, so none
+  // always runs on code (or a heap) another one warmed up or left to collect.
+  // The first run starts with a whole load, so the cold figures are a visitor's.
+  const sets = [
+    function allShards () {
+      const all = load()
+      allHits = timeQueries(query => all.index.search(query).length, allTimes)
+    },
+    function pageSearch () {
+      const all = load()
+      pageHits = timeQueries(query => page.search(all.index, query), pageTimes)
+    },
+    function firstShard () {
+      const first = load({ shards: 1 })
+      firstHits = timeQueries(query => first.index.search(query).length, firstTimes)
     }
-    rows.push({ query, ms: median(times), first: times[0], hits })
+  ]
+  for (let i = 0; i < runs; i++) {
+    for (let k = 0; k < sets.length; k++) {
+      sets[(i + k) % sets.length]()
+    }
   }
-  const latencies = rows.map(row => row.ms)
-  const worst = rows.reduce((a, b) => (b.ms > a.ms ? b : a))
+
+  const files = meta.shards.map(shard => shard.file)
+  const whole = loads.filter(t => t.shards.length === files.length)
+  const perShard = files.map((file, k) => ({ file, ms: median((k ? whole : loads).map(t => t.shards[k])) }))
+  const worstShard = perShard.reduce((a, b) => (b.ms > a.ms ? b : a))
+  const firstResults = loads.map(t => t.meta + t.shards[0])
+  const complete = whole.map(t => t.meta + sum(t.shards))
+  const rows = QUERIES.map(query => ({
+    query,
+    first_shard_ms: median(firstTimes[query]),
+    first_shard_hits: firstHits[query],
+    all_ms: median(allTimes[query]),
+    all_hits: allHits[query],
+    page_ms: median(pageTimes[query]),
+    page_hits: pageHits[query].hits.length,
+    page_mode: pageHits[query].mode
+  }))
+  const folder = path.join(site, 'search')
   const result = {
-    index_bytes: Buffer.byteLength(text),
-    terms: Object.keys(index.invertedIndex).length,
-    json_parse_ms: median(parses),
-    index_load_ms: median(loads),
-    parse_and_load_ms: median(parses) + median(loads),
-    query_median_ms: median(latencies),
-    query_worst_ms: worst.ms,
-    query_worst: worst.query,
+    site,
+    runs,
+    papers: meta.documents,
+    terms: meta.terms.length,
+    shards: files.length,
+    first_shard_papers: meta.shards[0].count,
+    first_results_bytes: bytes(folder, ['index.js', files[0]]),
+    all_bytes: bytes(folder, ['index.js', ...files]),
+    index_js_ms: median(loads.map(t => t.meta)),
+    first_shard_ms: perShard[0].ms,
+    first_results_ms: median(firstResults),
+    first_results_cold_ms: firstResults[0],
+    shard_load_median_ms: median(perShard.map(s => s.ms)),
+    shard_load_worst_ms: worstShard.ms,
+    shard_load_worst: worstShard.file,
+    shards_total_ms: median(whole.map(t => sum(t.shards))),
+    complete_ms: median(complete),
+    complete_cold_ms: complete[0],
+    query_first_shard: summary(rows, 'first_shard_ms'),
+    query_all_shards: summary(rows, 'all_ms'),
+    query_page_search: summary(rows, 'page_ms'),
     queries: rows
   }
-  console.log(JSON.stringify(result, null, 1))
+  console.log(JSON.stringify(result, (key, value) => (typeof value === 'number' ? Math.round(value * 1000) / 1000 : value), 1))
 }
 
 main()

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import multiprocessing
+import os
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
@@ -22,6 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -101,8 +103,8 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     papers: list[Paper] = []
     parsed: dict[str, ParsedPage] = {}
     errors: list[SourceError] = []
-    for path in sorted(config.papers_dir.glob("*.md")):
-        key = path.name  # not the full path: the cache sits in the output, which gets published
+    for key in _page_names(config.papers_dir):
+        path = config.papers_dir / key  # key is the name, not the full path: the cache gets published
         try:
             status = path.stat()
         except OSError:
@@ -126,6 +128,15 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     if errors:
         raise BuildFailed(errors)
     return papers, parsed
+
+
+def _page_names(folder: Path) -> list[str]:
+    """The `.md` file names in ``folder``, sorted (strings sort far faster than Paths)."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(entry.name for entry in scan if entry.name.endswith(".md") and not entry.name.startswith("."))
+    except FileNotFoundError:
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +186,8 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
     records = read_page_records(folder)
     key = _search_key(site)
-    reusable = _search_sizes(folder, key)
+    recorded = _recorded_search(folder)
+    reusable = _search_sizes(recorded, key)
     if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in reusable.files):
         reusable = None
     with ExitStack() as stack:
@@ -186,29 +198,46 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
             texts = {page.paper.body: page.text for page in parsed.values()}
             search = _start_search(search_documents(site, texts), config.search_shard_kib, stack)
         rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
-        result, sizes = _write(folder, rendered.files, search, stack)
+        result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack)
     rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
-    write_cache(folder, SEARCH_CACHE, json.dumps({"key": key, "files": sizes.files}).encode())
+    if sizes.rebuilt:
+        recorded = {"key": key, "files": sizes.files, "digests": digests}
+    write_cache(folder, SEARCH_CACHE, json.dumps(recorded).encode())
     write_page_records(folder, rendered.fingerprints, records, result.written)
     write_parsed_pages(folder, parsed, known)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
 
 
 def _write(
-    folder: Path, files: dict[str, bytes | None], search: SearchSizes | Future[dict[str, bytes]], stack: ExitStack
-) -> tuple[WriteResult, SearchSizes]:
-    """Write the site with its search files: reused ones stay as they are; new ones have their
-    gzipped sizes measured while the rest is written (zlib lets go of the GIL)."""
+    folder: Path,
+    files: dict[str, bytes | None],
+    search: SearchSizes | Future[dict[str, bytes]],
+    known_gzipped: Mapping[str, int],
+    stack: ExitStack,
+) -> tuple[WriteResult, SearchSizes, dict[str, str]]:
+    """Write the site with its search files and their sha256 digests.
+
+    Reused search files stay as they are. New ones have their gzipped sizes
+    measured while the rest is written (zlib lets go of the GIL), unless the
+    last build measured the same bytes (``known_gzipped``, by digest): an
+    edit changes one shard of many.
+    """
     if isinstance(search, SearchSizes):
         files.update(dict.fromkeys(search.files))
-        return write_tree(folder, files), search
+        return write_tree(folder, files), search, {}
     search_files = search.result()
     files.update(search_files)
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in search_files.items()}
     gzipping = stack.enter_context(ThreadPoolExecutor(max_workers=2))
-    gzipped = {path: gzipping.submit(_gzipped, data) for path, data in search_files.items()}
+    gzipped = {
+        path: known_gzipped[digests[path]] if digests[path] in known_gzipped else gzipping.submit(_gzipped, data)
+        for path, data in search_files.items()
+    }
     result = write_tree(folder, files)
-    sizes = {path: (len(search_files[path]), size.result()) for path, size in gzipped.items()}
-    return result, SearchSizes(sizes, rebuilt=True)
+    sizes = {
+        path: (len(search_files[path]), size if isinstance(size, int) else size.result()) for path, size in gzipped.items()
+    }
+    return result, SearchSizes(sizes, rebuilt=True), digests
 
 
 PARALLEL_SEARCH_FROM = 2000
@@ -257,16 +286,31 @@ def _search_key(site: Site) -> str:
     return digest.hexdigest()
 
 
-def _search_sizes(folder: Path, key: str) -> SearchSizes | None:
-    """The sizes recorded by the build that made the search files from the same documents."""
+def _recorded_search(folder: Path) -> dict[str, Any]:
+    """What the last build recorded of its search files: key, sizes by path, digests by path."""
     try:
         recorded = json.loads(read_cache(folder, SEARCH_CACHE) or b"{}")
+    except ValueError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _search_sizes(recorded: Mapping[str, Any], key: str) -> SearchSizes | None:
+    """The sizes recorded by the build that made the search files from the same documents."""
+    try:
         if recorded.get("key") == key:
             files = {str(path): (int(raw), int(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
             return SearchSizes(files, rebuilt=False)
     except (ValueError, TypeError, KeyError, AttributeError):
         pass
     return None
+
+
+def _gzipped_by_digest(recorded: Mapping[str, Any]) -> dict[str, int]:
+    try:
+        return {str(recorded["digests"][path]): int(sizes[1]) for path, sizes in recorded["files"].items()}
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return {}
 
 
 def _gzipped(data: bytes) -> int:

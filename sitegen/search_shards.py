@@ -192,19 +192,9 @@ def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, s
     docs: list[str] = []
     for position in shard:
         fields: list[str] = []
-        for length, frequencies in counts.fields[position]:
-            ids = sorted(map(local.__getitem__, frequencies))
-            if length == len(ids):  # every term once: the common case
-                gaps = [b - a for a, b in zip([-1, *ids], ids)]
-            else:
-                gaps = []
-                previous = -1
-                by_id = {local[term]: frequency for term, frequency in frequencies.items()}
-                for number in ids:
-                    gaps.append(number - previous)
-                    gaps.extend([0] * (by_id[number] - 1))
-                    previous = number
-            fields.append(f"[{','.join(map(str, gaps))}]")
+        for _, frequencies in counts.fields[position]:
+            ids = sorted(map(local.__getitem__, frequencies.elements()))  # a term tf times: gaps of 0 repeat it
+            fields.append(f"[{','.join(map(str, [b - a for a, b in zip([-1, *ids], ids)]))}]")
         docs.append(f"[{','.join(fields)}]")
     refs = compact_json([documents[position].ref for position in shard])
     return f'{{"refs":{refs},"terms":{compact_json(terms)},"docs":[{",".join(docs)}]}}'

@@ -155,25 +155,42 @@
   var NO_METADATA = Object.freeze(Object.create(null));
 
   /**
-   * lunr's token set of the whole vocabulary, as a plain trie of lunr.TokenSet
-   * nodes: it accepts the same words as the minimized one lunr.Index.load
-   * builds, in a third of the time. Words go in sorted, as there, so a
-   * wildcard or fuzzy term expands to the same words in the same order (the
-   * order scores are summed in).
+   * lunr's token set of the whole vocabulary: a trie of lunr.TokenSet nodes
+   * whose edges are only made when lunr first walks them. It accepts the same
+   * words as the minimized set lunr.Index.load builds, and lists edges in the
+   * same (sorted) order, so a wildcard or fuzzy term expands to the same
+   * words in the same order (the order scores are summed in); but a query
+   * visits a few hundred nodes of the tens of thousands that building the
+   * whole set would cost before the first search.
    */
   function vocabularyTokenSet(terms) {
-    var sorted = terms.slice().sort();
-    var root = new lunrLib.TokenSet();
-    for (var i = 0; i < sorted.length; i++) {
-      var term = sorted[i];
-      var node = root;
-      for (var j = 0; j < term.length; j++) {
-        var letter = term.charAt(j);
-        node = node.edges[letter] || (node.edges[letter] = new lunrLib.TokenSet());
+    return trieNode(terms.slice().sort(), 0, terms.length, 0);
+  }
+
+  /** The node for the terms sorted[start..end), which share their first `depth` characters. */
+  function trieNode(sorted, start, end, depth) {
+    var node = new lunrLib.TokenSet();
+    node.final = start < end && sorted[start].length === depth;
+    var edges = null;
+    Object.defineProperty(node, "edges", {
+      enumerable: true,
+      get: function () {
+        if (edges === null) {
+          edges = {};
+          for (var i = node.final ? start + 1 : start; i < end;) {
+            var letter = sorted[i].charAt(depth);
+            var next = i + 1;
+            while (next < end && sorted[next].charAt(depth) === letter) {
+              next++;
+            }
+            edges[letter] = trieNode(sorted, i, next, depth + 1);
+            i = next;
+          }
+        }
+        return edges;
       }
-      node.final = true;
-    }
-    return root;
+    });
+    return node;
   }
 
   /**
