@@ -126,7 +126,7 @@ def plan_shards(documents: Sequence[SearchDocument], counts: TermCounts, budget:
         if size <= budget:
             pending, pending_terms = year, terms
         else:
-            shards.extend(_equal_parts(year, math.ceil(size / budget)))
+            shards.extend(_parts_within(counts, year, math.ceil(size / budget), budget))
     if pending is not None:
         shards.append(pending)
     return ShardPlan(tuple(shards))
@@ -166,6 +166,16 @@ def _year_runs(documents: Sequence[SearchDocument]) -> list[range]:
 
 def _year(document: SearchDocument) -> str:
     return document.date[:4] if document.date else ""
+
+
+def _parts_within(counts: TermCounts, year: range, parts: int, budget: int) -> list[range]:
+    """The fewest equal parts, from ``parts`` up, each within budget by estimate (each carries its own terms)."""
+    while True:
+        cut = _equal_parts(year, parts)
+        largest = max(_estimate(counts, part, _terms_of(counts, part)) for part in cut)
+        if largest <= budget or parts >= len(year):
+            return cut
+        parts = max(parts + 1, math.floor(parts * largest / budget))
 
 
 def _equal_parts(positions: range, parts: int) -> list[range]:

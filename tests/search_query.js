@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Run the search box's query rewriting (theme/static/search.js, as shipped)
 // against a built site's index with the vendored lunr.js, so the Python
-// tests see exactly what a visitor would.
+// tests see exactly what a visitor would. The index is loaded as the search
+// page loads it: search/index.js, then every shard (tests/site_index.js).
 //
 //   node tests/search_query.js SITE_DIR < CASES.json
 //
@@ -18,9 +19,9 @@
 const fs = require('fs')
 const path = require('path')
 
-const STATIC = path.join(__dirname, '..', 'theme', 'static')
-const lunr = require(path.join(STATIC, 'vendor', 'lunr', 'lunr.js'))
-const search = require(path.join(STATIC, 'search.js'))
+const { loadSiteIndex } = require('./site_index.js')
+
+const search = require(path.join(__dirname, '..', 'theme', 'static', 'search.js'))
 
 function pieces (segments) {
   return segments.map(function (piece) { return [piece.text, piece.mark] })
@@ -54,9 +55,8 @@ function main (argv) {
     process.stderr.write('usage: node search_query.js SITE_DIR < CASES.json\n')
     return 2
   }
-  const read = function (name) { return JSON.parse(fs.readFileSync(path.join(argv[0], 'search', name), 'utf8')) }
-  const index = lunr.Index.load(read('index.json'))
-  const store = read('store.json')
+  const index = loadSiteIndex(argv[0]).index
+  const store = index.store
   const cases = JSON.parse(fs.readFileSync(0, 'utf8'))
 
   const said = []

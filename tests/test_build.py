@@ -32,6 +32,7 @@ from xml.etree import ElementTree
 import linkcheck
 import pytest
 import yaml
+from search_files import read_search
 
 from sitegen.cli import main
 from sitegen.config import Config, load_config
@@ -478,6 +479,17 @@ def test_robots_txt_points_at_the_sitemap(built: Built) -> None:
     assert f"Sitemap: {built.config.base_url}sitemap.xml" in text.splitlines()
 
 
+def test_search_files_are_the_index_script_and_its_shards(built: Built) -> None:
+    """search/ holds the page, index.js and exactly the shards it lists, every paper once; the summary counts them."""
+    meta, shards = read_search(built.out)
+    files = {path for path in files_of(built.out) if path.startswith("search/")}
+    assert files == {"search/index.html", "search/index.js", *(f"search/{shard['file']}" for shard in meta["shards"])}
+    titles = [entry["t"] for shard in shards for entry in shard["store"]]
+    assert titles == [entry.title for entry in built.entries]
+    count = len(meta["shards"])
+    assert f"search index in {count} shard{'' if count == 1 else 's'}," in built.run.stdout, built.run.stdout
+
+
 # --- golden files ----------------------------------------------------------------------------------
 
 
@@ -754,6 +766,26 @@ def test_rebuild_without_changes_writes_nothing(seed_project: tuple[Path, Path])
 def published(state: dict[str, tuple[str, bytes, int, int]]) -> dict[str, tuple[str, bytes, int, int]]:
     """A snapshot without the build's cache, which records file times and so may change when nothing else does."""
     return {path: entry for path, entry in state.items() if not path.startswith(CACHE_DIR)}
+
+
+def test_a_new_shard_budget_rewrites_only_the_search_files(seed_project: tuple[Path, Path]) -> None:
+    """Smaller shards replace the search files and nothing else; going back removes the extra shards."""
+    root, out = seed_project
+    original = {path: data for path, data in files_of(out).items() if path.startswith("search/")}
+    before = snapshot(out)
+    run = build_ok(root, out, "-v", "--set", "search_shard_kib=8")
+    meta, _ = read_search(out)
+    shards = {f"search/{shard['file']}" for shard in meta["shards"]}
+    assert len(shards) >= 4
+    assert f"search index in {len(shards)} shards," in run.stdout, run.stdout
+    changed = {path for path in changed_files(before, snapshot(out)) if not path.startswith(f"{CACHE}/")}
+    assert changed == _verbose_paths(run, "wrote")
+    assert changed == {"search/index.js", *shards}
+    assert not _verbose_paths(run, "removed")
+
+    run = build_ok(root, out, "-v")
+    assert _verbose_paths(run, "removed") == shards - set(original)
+    assert {path: data for path, data in files_of(out).items() if path.startswith("search/")} == original
 
 
 def test_editing_an_abstract_rewrites_only_the_pages_that_show_it(seed_project: tuple[Path, Path]) -> None:

@@ -29,6 +29,7 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert config == Config(root=tmp_path)
     assert (config.page_size, config.feed_size) == (20, 50)
+    assert config.search_shard_kib == 256
     assert (config.content_dir, config.seeds_dir, config.output_dir) == (
         "content",
         "seeds",
@@ -91,6 +92,8 @@ def test_every_problem_is_reported_at_once_naming_each_key(tmp_path: Path) -> No
         ("page_size", -1),
         ("page_size", 2.5),
         ("page_size", True),
+        ("search_shard_kib", 0),
+        ("search_shard_kib", "4"),
         ("title", 5),
         ("title", ["a"]),
         ("base_url", "ftp://x.org/"),
@@ -139,6 +142,7 @@ def test_bad_listing_dates_name_each_entry(tmp_path: Path) -> None:
     ("assignment", "key", "value"),
     [
         ("page_size=50", "page_size", 50),
+        ("search_shard_kib=4", "search_shard_kib", 4),
         ("title=My Site", "title", "My Site"),
         ('title="Quoted = Site"', "title", "Quoted = Site"),
         ("base_url=https://example.org/x/", "base_url", "https://example.org/x/"),

@@ -178,7 +178,9 @@ def test_pages_request_only_the_local_server(browser: Any, server: str, site: Pa
         page.wait_for_load_state("networkidle")
     finally:
         context.close()
-    assert any(url.endswith("/search/data.js") for url in requested)
-    assert any(url.endswith("/static/vendor/lunr/lunr.min.js") for url in requested)
+    shards = sorted(path.name for path in (site / "search").glob("shard-*.js"))
+    assert shards, "the site has no search shards"
+    for name in ("search/index.js", *(f"search/{shard}" for shard in shards), "static/vendor/lunr/lunr.min.js"):
+        assert server + name in requested, f"{name} was not loaded"
     others = [url for url in requested if not url.startswith(server)]
     assert others == [], f"requests to other hosts: {others}"

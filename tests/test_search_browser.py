@@ -2,8 +2,9 @@
 
 The site is built from this repository's content plus one paper whose title
 is an HTML injection attempt, served from 127.0.0.1 by a plain threaded HTTP
-server, and also opened from file://. Every test fails on a console error or
-an uncaught page error.
+server, and also opened from file://; the same project is built a second
+time with its search index in 8 KiB shards, which the page loads one by one.
+Every test fails on a console error or an uncaught page error.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from search_files import read_search
 
 from sitegen.cli import main as sitegen_main
 
@@ -25,8 +27,11 @@ HALLUCINATION_TITLE = "Joint Evaluation of Answer and Reasoning Consistency for 
 CONTEXT_TITLE = "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"
 
 
+SHARD_KIB = 8
+
+
 @pytest.fixture(scope="module")
-def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's content plus a paper whose title tries to inject an <img>."""
     root = tmp_path_factory.mktemp("search-browser")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
@@ -40,14 +45,38 @@ def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "A title with markup must stay text wherever it is shown, including search results.\n",
         encoding="utf-8",
     )
-    out = root / "site"
-    assert sitegen_main(["build", "--root", str(root), "-o", str(out), "--set", f"theme_dir={ROOT / 'theme'}"]) == 0
+    return root
+
+
+def build(root: Path, out: Path, *settings: str) -> Path:
+    overrides = [part for setting in (f"theme_dir={ROOT / 'theme'}", *settings) for part in ("--set", setting)]
+    assert sitegen_main(["build", "--root", str(root), "-o", str(out), *overrides]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def site_dir(project: Path) -> Path:
+    site = build(project, project / "site")
+    assert len(read_search(site)[0]["shards"]) == 1
+    return site
+
+
+@pytest.fixture(scope="module")
+def sharded_dir(project: Path) -> Path:
+    """The same project with its search index in shards of SHARD_KIB KiB."""
+    site = build(project, project / "sharded", f"search_shard_kib={SHARD_KIB}")
+    assert len(read_search(site)[0]["shards"]) >= 4
+    return site
 
 
 @pytest.fixture(scope="module")
 def base_url(site_dir: Path, static_server: Callable[[Path], str]) -> str:
     return static_server(site_dir)
+
+
+@pytest.fixture(scope="module")
+def sharded_url(sharded_dir: Path, static_server: Callable[[Path], str]) -> str:
+    return static_server(sharded_dir)
 
 
 @dataclass
@@ -94,9 +123,19 @@ def result_titles(page: Any) -> list[str]:
 
 
 def wait_for_search(page: Any, query: str) -> None:
-    """Until the page shows the results for `query` (the debounce has run)."""
+    """Until the page shows the results for `query` (the debounce has run) from every shard."""
     page.wait_for_function(
-        "q => document.querySelector('#search-status').textContent.includes('\\u201c' + q + '\\u201d')", arg=query.strip()
+        "q => { const status = document.querySelector('#search-status').textContent;"
+        " return status.includes('\\u201c' + q + '\\u201d') && !status.includes('Still loading') }",
+        arg=query.strip(),
+    )
+
+
+def wait_for_results(page: Any) -> None:
+    """Until the page has searched every shard for what the address or the boxes say."""
+    page.wait_for_function(
+        "() => { const status = document.querySelector('#search-status').textContent;"
+        " return status !== '' && !status.includes('Still loading') }"
     )
 
 
@@ -192,6 +231,7 @@ def test_unparseable_queries_explain_themselves(tab: Tab, base_url: str) -> None
     for query, says in UNPARSEABLE:
         box.fill(query)
         page.wait_for_function("q => new URLSearchParams(location.search).get('q') === q", arg=query)
+        wait_for_results(page)
         status = page.locator("#search-status").inner_text()
         assert says in status and status.strip(), (query, status)
 
@@ -225,12 +265,42 @@ def test_tag_and_year_filters_narrow_and_go_in_the_url(tab: Tab, base_url: str) 
     expect(results(page)).to_have_count(surveys)
 
 
-def test_filters_alone_list_papers(tab: Tab, base_url: str) -> None:
+def site_papers(site: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(ref, store entry) of every paper in site order (newest first), as the shards list them."""
+    _, shards = read_search(site)
+    return [pair for shard in shards for pair in zip(shard["refs"], shard["store"], strict=True)]
+
+
+def js_key_order(keys: list[str]) -> list[str]:
+    """The order Object.keys lists these keys in: array indexes ("7", "19") first, by value, then the rest as added."""
+    indexes = [key for key in keys if re.fullmatch(r"0|[1-9][0-9]*", key)]
+    return sorted(indexes, key=int) + [key for key in keys if key not in indexes]
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+@pytest.mark.parametrize(("name", "value"), [("tag", "reasoning"), ("tag", "surveys"), ("year", "2023")])
+def test_filters_alone_list_papers_newest_first(
+    tab: Tab, request: pytest.FixtureRequest, build_name: str, name: str, value: str
+) -> None:
+    """No words, only a filter: every paper it matches, in site order, not in the order of their refs as object keys."""
+    site: Path = request.getfixturevalue("site_dir" if build_name == "single" else "sharded_dir")
+    url: str = request.getfixturevalue("base_url" if build_name == "single" else "sharded_url")
+    matching = [
+        (ref, entry) for ref, entry in site_papers(site)
+        if (value in entry.get("g", []) if name == "tag" else entry.get("d", "").startswith(value + "-"))
+    ]
+    expected = [entry["t"] for _, entry in matching]
+    entry_of = dict(matching)
+    assert [entry_of[ref]["t"] for ref in js_key_order(list(entry_of))] != expected, "the check cannot tell the orders apart"
     page = tab.page
-    page.goto(base_url + "search/index.html?tag=surveys")
-    page.wait_for_function("document.querySelectorAll('#search-results > li').length > 0")
+    page.goto(f"{url}search/index.html?{name}={value}")
+    wait_for_results(page)
+    assert result_titles(page) == expected
     for card in results(page).all():
-        assert "surveys" in card.locator(".tag").all_inner_texts()
+        if name == "tag":
+            assert value in card.locator(".tag").all_inner_texts()
+        else:
+            assert card.locator("time").get_attribute("datetime").startswith(value + "-")
 
 
 def test_result_link_opens_the_paper(tab: Tab, base_url: str) -> None:
@@ -315,6 +385,76 @@ def test_markup_in_a_title_stays_text(tab: Tab, base_url: str) -> None:
     assert page.locator("h1").inner_text() == XSS_TITLE
     assert page.locator("main img").count() == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+# --- a sharded index ----------------------------------------------------------------
+
+
+def card_texts(page: Any) -> list[str]:
+    texts: list[str] = results(page).all_inner_texts()
+    return texts
+
+
+def test_shards_are_searched_as_they_arrive(tab: Tab, sharded_dir: Path, sharded_url: str) -> None:
+    """With only the newest shard in, its papers show and the page says the rest is loading; then all show."""
+    from playwright.sync_api import expect
+
+    meta, shards = read_search(sharded_dir)
+    newest = {entry["t"] for entry in shards[0]["store"]}
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released or route.request.url.endswith("/search/shard-0.js"):
+            route.continue_()
+        else:
+            held.append(route)
+
+    page = tab.page
+    page.route("**/search/shard-*.js", hold)
+    page.goto(sharded_url + "search/index.html?q=reasoning", wait_until="domcontentloaded")  # "load" waits for every shard
+    status = page.locator("#search-status")
+    count = meta["shards"][0]["count"]
+    expect(status).to_contain_text(f"Still loading: {count} of {meta['documents']} papers searched so far.")
+    early = result_titles(page)
+    assert early and set(early) <= newest
+    assert held, "no shard was held back: the page did not wait for the others"
+
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_search(page, "reasoning")
+    complete = result_titles(page)
+    assert len(complete) > len(early)
+    assert [title for title in complete if title in newest] == early
+    expect(status).to_have_text(f"{len(complete)} papers match \u201creasoning\u201d.")
+
+
+@pytest.mark.parametrize("address", ["search/index.html?q=reasoning", "search/index.html?q=halluc",
+                                     "search/index.html?q=%2Bgraph%20-vision", "search/index.html?q=alignment&tag=surveys"])
+def test_sharded_index_shows_what_the_single_index_shows(tab: Tab, base_url: str, sharded_url: str, address: str) -> None:
+    page = tab.page
+    shown = []
+    for url in (base_url, sharded_url):
+        page.goto(url + address)
+        wait_for_results(page)
+        assert results(page).count() > 0
+        options = page.locator("#search-filters option").all_inner_texts()
+        shown.append((page.locator("#search-status").inner_text(), card_texts(page), options))
+    assert shown[1] == shown[0]
+
+
+def test_sharded_index_works_from_file_url(tab: Tab, site_dir: Path, sharded_dir: Path) -> None:
+    """file:// refuses fetch: the shards come in as plain scripts there too."""
+    page = tab.page
+    shown = []
+    for site in (site_dir, sharded_dir):
+        page.goto((site / "search" / "index.html").as_uri() + "?q=hallucination")
+        wait_for_search(page, "hallucination")
+        shown.append((page.locator("#search-status").inner_text(), card_texts(page)))
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+    assert "could not be loaded" not in shown[1][0]
+    assert shown[1] == shown[0]
 
 
 def test_without_javascript_the_page_says_so(browser: Any, base_url: str) -> None:

@@ -2,8 +2,9 @@
 
 `serialize_index(build_index(...))` (lunr.py's Builder, with lunr.js's
 pipeline) is the reference; tests/test_search_parity.py ties that reference
-to lunr.js's own builder. `search_outputs` uses the fast path, so it must
-never drift from the reference by a byte.
+to lunr.js's own builder. The site's search shards must add up to the fast
+path's bytes (tests/test_search_shards.py), so it must never drift from the
+reference by a byte.
 """
 
 from __future__ import annotations
@@ -19,12 +20,10 @@ from sitegen.collect import collect
 from sitegen.config import load_config
 from sitegen.render import plain_text
 from sitegen.search import (
-    INDEX_PATH,
     SearchDocument,
     build_index,
     fast_index_json,
     fast_serialized_index,
-    search_outputs,
     serialize_index,
     short_ref,
 )
@@ -64,10 +63,6 @@ def synthetic_documents() -> list[SearchDocument]:
 
 def test_seed_index_is_byte_identical(seed_documents: list[SearchDocument]) -> None:
     assert fast_index_json(seed_documents) == _reference_json(seed_documents)
-
-
-def test_search_outputs_writes_the_reference_index(seed_documents: list[SearchDocument]) -> None:
-    assert search_outputs(seed_documents)[INDEX_PATH] == _reference_json(seed_documents).encode("utf-8")
 
 
 def test_synthetic_index_is_byte_identical(synthetic_documents: list[SearchDocument]) -> None:

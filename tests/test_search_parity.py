@@ -1,20 +1,19 @@
 """The Python-built search index must answer exactly as the lunr.js the site ships.
 
-lunr.js is the reference: the browser loads the index with it and never
-rebuilds it. Each test runs the vendored `theme/static/vendor/lunr/lunr.js`
-in Node; without `node` the tests fail, because skipping would hide the one
-thing this module exists to check.
+lunr.js is the reference: the browser searches with it and never tokenizes
+or stems the papers itself. The lunr index checked here is `fast_index_json`;
+the site ships it split into shards, which tests/test_search_shards.py shows
+add up to the same bytes. Each test runs the vendored
+`theme/static/vendor/lunr/lunr.js` in Node; without `node` the tests fail,
+because skipping would hide the one thing this module exists to check.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,14 +23,10 @@ from lunr.exceptions import QueryParseError
 from lunr.stop_word_filter import WORDS as LUNR_PY_STOP_WORDS
 
 from sitegen.search import (
-    DATA_JS_PATH,
-    INDEX_PATH,
-    STORE_PATH,
     SearchDocument,
     build_index,
+    fast_index_json,
     load_index,
-    search_fingerprint,
-    search_outputs,
     short_ref,
     stem,
     tokenize,
@@ -230,7 +225,7 @@ def test_index_json_is_byte_identical_to_lunr_js_own(node: str, corpus: list[Sea
         """,
         rows,
     )
-    ours_text = search_outputs(corpus)[INDEX_PATH].decode("utf-8")
+    ours_text = fast_index_json(corpus)
     ours, js = json.loads(ours_text), json.loads(js_text)
     assert ours["pipeline"] == js["pipeline"] == ["stemmer"]
     assert [term for term, _ in ours["invertedIndex"]] == [term for term, _ in js["invertedIndex"]]
@@ -318,8 +313,7 @@ def query_answers(
     node: str, corpus: list[SearchDocument], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[list[Any], list[Any]]]:
     work = tmp_path_factory.mktemp("lunr")
-    outputs = search_outputs(corpus)
-    (work / "index.json").write_bytes(outputs[INDEX_PATH])
+    (work / "index.json").write_text(fast_index_json(corpus), encoding="utf-8")
     (work / "queries.json").write_text(json.dumps(QUERIES), encoding="utf-8")
     proc = subprocess.run(
         [node, str(QUERY_SCRIPT), str(work / "index.json"), str(work / "queries.json")],
@@ -379,7 +373,7 @@ def test_stem_queries_find_their_relatives(corpus: list[SearchDocument]) -> None
 
 
 def test_index_json_loads_in_lunr_js(node: str, corpus: list[SearchDocument]) -> None:
-    index_json = search_outputs(corpus)[INDEX_PATH].decode("utf-8")
+    index_json = fast_index_json(corpus)
     loaded = run_node(
         node,
         """
@@ -400,111 +394,31 @@ def test_index_json_loads_in_lunr_js(node: str, corpus: list[SearchDocument]) ->
 
 def test_highlighting_needs_no_positions(node: str, corpus: list[SearchDocument]) -> None:
     """The browser finds the words to mark by re-running lunr's pipeline on the snippet."""
-    outputs = search_outputs(corpus)
+    index_json = fast_index_json(corpus)
     marked = run_node(
         node,
         """
         const idx = lunr.Index.load(input.index)
         const hit = idx.search('aligning')[0]
         const terms = new Set(Object.keys(hit.matchData.metadata))
-        const words = lunr.tokenizer(input.store[hit.ref].a)
+        const words = lunr.tokenizer(input.abstracts[hit.ref])
           .filter(tok => idx.pipeline.run([lunr.trimmer(tok.clone())]).some(t => terms.has(t.toString())))
           .map(tok => tok.toString())
         emit({terms: [...terms], words})
         """,
-        {"index": json.loads(outputs[INDEX_PATH]), "store": json.loads(outputs[STORE_PATH])},
+        {"index": json.loads(index_json), "abstracts": {d.ref: d.abstract for d in corpus}},
     )
     assert marked["terms"] == ["align"]
     assert marked["words"] and all(trim(word).startswith("align") for word in marked["words"])
-    assert '"position"' not in outputs[INDEX_PATH].decode("utf-8")
-
-
-def test_data_js_holds_the_same_index_and_store(node: str, corpus: list[SearchDocument]) -> None:
-    outputs = search_outputs(corpus)
-    evaluated = run_node(
-        node,
-        """
-        const vm = require('vm')
-        const context = {window: {}}
-        vm.runInNewContext(input, context)
-        emit(context.window.SITEGEN_SEARCH)
-        """,
-        outputs[DATA_JS_PATH].decode("utf-8"),
-    )
-    assert evaluated["index"] == json.loads(outputs[INDEX_PATH])
-    assert evaluated["store"] == json.loads(outputs[STORE_PATH])
-
-
-def test_store_keeps_each_field_once(corpus: list[SearchDocument]) -> None:
-    store = json.loads(search_outputs(corpus)[STORE_PATH])
-    assert list(store) == [d.ref for d in corpus]
-    first = corpus[0]
-    assert store[first.ref]["t"] == first.title
-    assert store[first.ref]["u"] == first.url
-    assert store[first.ref]["a"] == first.abstract
-    assert store[EXOTIC.ref] == {
-        "t": EXOTIC.title, "u": EXOTIC.url, "g": list(EXOTIC.tags), "a": EXOTIC.abstract,
-    }
+    assert '"position"' not in index_json
 
 
 def test_python_load_index_searches_like_the_built_index(corpus: list[SearchDocument]) -> None:
     built = build_index(corpus)
-    loaded = load_index(json.loads(search_outputs(corpus)[INDEX_PATH]))
+    loaded = load_index(json.loads(fast_index_json(corpus)))
     for query in ("survey", "aligning", "reason*", "+graph -vision", "title:reasoning"):
         expected = [(hit["ref"], round(hit["score"], 9)) for hit in built.search(query)]
         assert [(hit["ref"], round(hit["score"], 9)) for hit in loaded.search(query)] == expected
-
-
-def test_outputs_are_deterministic_across_processes(corpus: list[SearchDocument], tmp_path: Path) -> None:
-    outputs = search_outputs(corpus)
-    assert search_outputs(corpus) == outputs
-    docs_file = tmp_path / "docs.json"
-    docs_file.write_text(
-        json.dumps([[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract] for d in corpus]),
-        encoding="utf-8",
-    )
-    program = (
-        "import hashlib, json, sys\n"
-        "from sitegen.search import SearchDocument, search_outputs\n"
-        "rows = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-        "docs = [SearchDocument(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6]) for r in rows]\n"
-        "out = search_outputs(docs)\n"
-        "print(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in sorted(out.items())}))\n"
-    )
-    expected = {k: hashlib.sha256(v).hexdigest() for k, v in sorted(outputs.items())}
-    for seed in ("1", "2"):
-        proc = subprocess.run(
-            [sys.executable, "-c", program, str(docs_file)],
-            cwd=ROOT,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert json.loads(proc.stdout) == expected
-
-
-def test_fingerprint_follows_searchable_content(corpus: list[SearchDocument]) -> None:
-    base = search_fingerprint(corpus)
-    assert base == search_fingerprint(list(corpus))
-    assert re.fullmatch(r"[0-9a-f]{64}", base)
-    first = corpus[0]
-    for change in (
-        {"title": first.title + "!"},
-        {"url": first.url + "x/"},
-        {"date": "1999-01-01"},
-        {"tags": (*first.tags, "new")},
-        {"organisation": "Org"},
-        {"abstract": first.abstract + " more"},
-        {"ref": "new"},
-    ):
-        changed = SearchDocument(**{**_fields(first), **change})
-        assert search_fingerprint([changed, *corpus[1:]]) != base, change
-    assert search_fingerprint(list(reversed(corpus))) != base
-
-
-def _fields(document: SearchDocument) -> dict[str, Any]:
-    return {name: getattr(document, name) for name in SearchDocument.__slots__}
 
 
 def test_duplicate_refs_are_refused(corpus: list[SearchDocument]) -> None:

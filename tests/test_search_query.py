@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from search_files import read_search
 
 from sitegen.cli import main as sitegen_main
 from sitegen.search import stem, tokenize, trim
@@ -28,6 +29,7 @@ from sitegen.search import stem, tokenize, trim
 ROOT = Path(__file__).parent.parent
 HARNESS = Path(__file__).parent / "search_query.js"
 SEARCH_JS = ROOT / "theme" / "static" / "search.js"
+SITE_INDEX_JS = Path(__file__).parent / "site_index.js"
 
 Answer = dict[str, Any]
 
@@ -131,8 +133,9 @@ def run_cases(node: str, site: Path, cases: list[dict[str, str]]) -> list[Answer
 
 
 def load_store(site: Path) -> dict[str, dict[str, Any]]:
-    store: dict[str, dict[str, Any]] = json.loads((site / "search" / "store.json").read_text(encoding="utf-8"))
-    return store
+    """Ref -> store entry of every paper, in site order, from the site's search shards."""
+    _, shards = read_search(site)
+    return {ref: entry for shard in shards for ref, entry in zip(shard["refs"], shard["store"], strict=True)}
 
 
 @pytest.fixture(scope="module")
@@ -208,13 +211,11 @@ def test_pasted_title_is_plain_words_and_hit_number_one(
 def test_context_alignment_title_would_break_raw_lunr(node: str, site: Path) -> None:
     """The reason the rewriting exists: lunr.js's parser rejects the pasted title as it stands."""
     script = (
-        "const lunr = require(process.argv[1]);"
-        "const idx = lunr.Index.load(JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')));"
-        "try { idx.search(process.argv[3]); console.log('ok') } catch (e) { console.log(e.name) }"
+        "const { index } = require(process.argv[1]).loadSiteIndex(process.argv[2]);"
+        "try { index.search(process.argv[3]); console.log('ok') } catch (e) { console.log(e.name) }"
     )
     proc = subprocess.run(
-        [node, "-e", script, str(ROOT / "theme/static/vendor/lunr/lunr.js"), str(site / "search/index.json"), PASTED_TITLES[0]],
-        capture_output=True, text=True, check=True,
+        [node, "-e", script, str(SITE_INDEX_JS), str(site), PASTED_TITLES[0]], capture_output=True, text=True, check=True
     )
     assert proc.stdout.strip() == "QueryParseError"
 
@@ -435,10 +436,11 @@ def test_filters_narrow(node: str, site: Path, store: dict[str, Any]) -> None:
 def test_url_state_round_trips(node: str, site: Path) -> None:
     script = """
     const s = require(process.argv[1])
-    const store = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8'))
-    const options = s.filterOptions(store)
+    const { index, meta } = require(process.argv[2]).loadSiteIndex(process.argv[3])
+    const options = { tags: meta.tags, years: meta.years }
     const out = {
       options,
+      fromStore: s.filterOptions(index.store),
       formatted: s.formatState({q: 'title:reasoning +graph & co', tag: 'surveys', year: '2024'}),
       empty: s.formatState({q: '', tag: '', year: ''}),
       parsed: s.parseState('?q=a%20b%2Bc&tag=surveys&year=2024', options),
@@ -448,7 +450,7 @@ def test_url_state_round_trips(node: str, site: Path) -> None:
     console.log(JSON.stringify(out))
     """
     proc = subprocess.run(
-        [node, "-e", script, str(SEARCH_JS), str(site / "search/store.json")], capture_output=True, text=True, check=True
+        [node, "-e", script, str(SEARCH_JS), str(SITE_INDEX_JS), str(site)], capture_output=True, text=True, check=True
     )
     out = json.loads(proc.stdout)
     assert out["formatted"].startswith("?q=")
@@ -458,3 +460,20 @@ def test_url_state_round_trips(node: str, site: Path) -> None:
     assert out["unknown"] == {"q": "x", "tag": "", "year": ""}
     assert out["options"]["years"] == sorted(out["options"]["years"][:-1], reverse=True) + ["undated"]
     assert "surveys" in out["options"]["tags"]
+    # The page offers the filters index.js lists before any shard is in: exactly those of the papers.
+    assert out["options"] == out["fromStore"]
+
+
+def test_many_shards_answer_as_one(node: str, site: Path, answers: dict[str, Answer], tmp_path: Path) -> None:
+    """The same content in 8 KiB shards: every query of this module gets the same hits, scores, marks and snippets."""
+    sharded = build_site(ROOT, tmp_path / "sharded", "--set", "search_shard_kib=8")
+    meta, _ = read_search(sharded)
+    assert len(meta["shards"]) >= 4
+    assert load_store(sharded) == load_store(site)
+    queries = list(answers)
+    for query, answer in zip(queries, run_cases(node, sharded, [{"query": query} for query in queries]), strict=True):
+        one = answers[query]
+        assert {key: answer[key] for key in ("plan", "mode", "message")} == {key: one[key] for key in ("plan", "mode", "message")}
+        assert [hit["score"] for hit in answer["hits"]] == [hit["score"] for hit in one["hits"]], query
+        by_ref = {hit["ref"]: hit for hit in one["hits"]}
+        assert {hit["ref"]: hit for hit in answer["hits"]} == by_ref, query

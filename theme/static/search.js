@@ -270,6 +270,7 @@
     this.averageFieldLength = meta.fieldLengths.map(function (sum) { return sum / count; });
     this.parts = [];
     this.refs = [];
+    this.positions = Object.create(null);
     this.store = Object.create(null);
   }
 
@@ -310,6 +311,7 @@
         }
         fieldVectors[fields[f] + "/" + ref] = new lunrLib.Vector(elements);
       }
+      this.positions[ref] = this.refs.length;
       this.refs.push(ref);
       this.store[ref] = shard.store[i];
     }
@@ -339,7 +341,10 @@
     }));
   };
 
-  /** lunr.Index#query over every shard added so far: hits by score, ties in site order. */
+  /**
+   * lunr.Index#query over every shard added so far: hits by score, equal
+   * scores newest first (site order), whatever the shards.
+   */
   SearchIndex.prototype.query = function (fn) {
     var hits = [];
     try {
@@ -349,7 +354,8 @@
     } finally {
       this.forgetExpansions();
     }
-    return hits.sort(function (a, b) { return b.score - a.score; });
+    var positions = this.positions;
+    return hits.sort(function (a, b) { return b.score - a.score || positions[a.ref] - positions[b.ref]; });
   };
 
   /** lunr.Index#search: lunr's query syntax. */
