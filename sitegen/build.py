@@ -18,7 +18,7 @@ import os
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -103,8 +103,9 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     papers: list[Paper] = []
     parsed: dict[str, ParsedPage] = {}
     errors: list[SourceError] = []
-    for key in _page_names(config.papers_dir):
-        path = config.papers_dir / key  # key is the name, not the full path: the cache gets published
+    folder = config.papers_dir
+    for key in _page_names(folder):
+        path = folder / key  # key is the name, not the full path: the cache gets published
         try:
             status = path.stat()
         except OSError:
@@ -191,7 +192,7 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
     if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in reusable.files):
         reusable = None
     with ExitStack() as stack:
-        search: SearchSizes | Future[dict[str, bytes]]
+        search: SearchSizes | Callable[[], dict[str, bytes]]
         if reusable is not None:
             search = reusable
         else:
@@ -211,7 +212,7 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
 def _write(
     folder: Path,
     files: dict[str, bytes | None],
-    search: SearchSizes | Future[dict[str, bytes]],
+    search: SearchSizes | Callable[[], dict[str, bytes]],
     known_gzipped: Mapping[str, int],
     stack: ExitStack,
 ) -> tuple[WriteResult, SearchSizes, dict[str, str]]:
@@ -225,7 +226,7 @@ def _write(
     if isinstance(search, SearchSizes):
         files.update(dict.fromkeys(search.files))
         return write_tree(folder, files), search, {}
-    search_files = search.result()
+    search_files = search()
     files.update(search_files)
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in search_files.items()}
     gzipping = stack.enter_context(ThreadPoolExecutor(max_workers=2))
@@ -245,17 +246,30 @@ PARALLEL_SEARCH_FROM = 2000
 a third off a 10,000-paper build); below it, starting that process costs more than it saves."""
 
 
-def _start_search(documents: list[SearchDocument], shard_kib: int, stack: ExitStack) -> Future[dict[str, bytes]]:
+def _start_search(documents: list[SearchDocument], shard_kib: int, stack: ExitStack) -> Callable[[], dict[str, bytes]]:
+    """Start making the search files; the function returned waits for them.
+
+    If the second process cannot start or dies (out of memory, killed), the
+    files are made in this one: a build never fails for want of a process.
+    """
     if len(documents) >= PARALLEL_SEARCH_FROM:
         try:
             # spawn, not fork: the preview server calls this from a thread, and forking a threaded process can deadlock
             pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
-            return pool.submit(search_outputs, documents, shard_kib)
+            future = pool.submit(search_outputs, documents, shard_kib)
         except (OSError, BrokenProcessPool):
             pass
-    done: Future[dict[str, bytes]] = Future()
-    done.set_result(search_outputs(documents, shard_kib))
-    return done
+        else:
+
+            def wait() -> dict[str, bytes]:
+                try:
+                    return future.result()
+                except BrokenProcessPool:
+                    return search_outputs(documents, shard_kib)
+
+            return wait
+    files = search_outputs(documents, shard_kib)
+    return lambda: files
 
 
 def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:

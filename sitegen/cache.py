@@ -100,7 +100,10 @@ def read_parsed_pages(folder: Path) -> dict[str, ParsedPage]:
 
 
 def write_parsed_pages(folder: Path, pages: Mapping[str, ParsedPage], previous: Mapping[str, ParsedPage]) -> None:
-    if pages == previous:
+    """Rewrite the cache unless every page was read from it (same names, sizes and mtimes)."""
+    if pages.keys() == previous.keys() and all(
+        (page.size, page.mtime_ns) == (previous[name].size, previous[name].mtime_ns) for name, page in pages.items()
+    ):
         return
     papers = {path: [page.size, page.mtime_ns, _fields(page.paper), page.text] for path, page in sorted(pages.items())}
     _write_json(folder, PAPERS_CACHE, {"version": _VERSION, "papers": papers})

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import difflib
+import importlib
 import io
 import os
 import re
@@ -24,8 +25,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
 
@@ -908,3 +912,32 @@ def test_a_missing_theme_is_one_clear_error(project: tuple[Path, Path], capsys: 
     config.write_text(re.sub(r"(?m)^theme_dir = .*$", 'theme_dir = "no-such-theme"', config.read_text(encoding="utf-8")), encoding="utf-8")
     stderr = failed_build(root, out, capsys)
     assert "no templates" in stderr and "no-such-theme" in stderr, stderr
+
+
+class _DyingPool:
+    """A process pool whose worker dies as soon as it is given work, as under the out-of-memory killer."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def submit(self, *args: object, **kwargs: object) -> Future[object]:
+        future: Future[object] = Future()
+        future.set_exception(BrokenProcessPool("the worker was killed"))
+        return future
+
+
+def test_a_dead_search_process_falls_back_to_this_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    building = importlib.import_module("sitegen.build")  # the module: `sitegen.build` names the function
+    root = copy_seed(tmp_path / "project")
+    expected = building.build(load_config(root), tmp_path / "expected")
+    monkeypatch.setattr(building, "PARALLEL_SEARCH_FROM", 1)
+    monkeypatch.setattr(building, "ProcessPoolExecutor", _DyingPool)
+    report = building.build(load_config(root), tmp_path / "out")
+    assert report.search.files == expected.search.files
+    assert read_search(tmp_path / "out") == read_search(tmp_path / "expected")
