@@ -28,7 +28,9 @@ from typing import Any
 import jinja2
 
 from sitegen.cache import (
+    OutputRecord,
     ParsedPage,
+    page_records,
     read_page_records,
     read_parsed_pages,
     still_there,
@@ -46,7 +48,7 @@ from sitegen.output import WriteResult, check_owned, read_cache, write_cache, wr
 from sitegen.pages import plan
 from sitegen.render import environment, plain_text, render
 from sitegen.search import SearchDocument, short_ref
-from sitegen.search_shards import search_fingerprint, search_outputs
+from sitegen.search_shards import remembering_search_outputs, search_fingerprint, search_outputs, start_worker
 
 SEARCH_CACHE = "search.json"
 
@@ -104,16 +106,20 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     parsed: dict[str, ParsedPage] = {}
     errors: list[SourceError] = []
     folder = config.papers_dir
+    folder_text = str(folder)
     for key in _page_names(folder):
-        path = folder / key  # key is the name, not the full path: the cache gets published
+        where = os.path.join(folder_text, key)  # the key is the name, not the path: the cache gets published
         try:
-            status = path.stat()
+            status = os.stat(where)
         except OSError:
             status = None
         hit = known.get(key)
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
-            paper, text = replace(hit.paper, loc=Loc(path, hit.paper.loc.line)), hit.text
+            paper, text = hit.paper, hit.text
+            if str(paper.loc.path) != where:  # read from the cache file, which keeps names only
+                paper = replace(paper, loc=Loc(Path(where), paper.loc.line))
         else:
+            path = Path(where)
             try:
                 paper = parse_page(read_text(path), path)
             except BuildFailed as failure:
@@ -178,14 +184,72 @@ def render_site(site: Site, unchanged: Callable[[str, str | None], bool] = lambd
     return rendered
 
 
-def build(config: Config, output: Path | None = None, drafts: bool = False) -> BuildReport:
+class BuildSession:
+    """What a process that builds again and again (the preview) keeps from one build to the next.
+
+    The parsed pages and the records of written files stay in memory, so the
+    build caches are neither read back nor rewritten on every save: they are
+    written when the session closes (if it never does, the next build finds
+    older records, which only cost it some parsing and rendering). The search
+    files are made by one worker process that stays up and remembers each
+    paper's terms and each shard's text (search_shards.SearchMemory), so a
+    save tokenizes one paper and encodes one shard.
+    """
+
+    def __init__(self) -> None:
+        self._folder: Path | None = None
+        self._parsed: dict[str, ParsedPage] = {}
+        self._parsed_on_disk: Mapping[str, ParsedPage] = {}
+        self._records: dict[str, OutputRecord] = {}
+        self._records_on_disk: Mapping[str, OutputRecord] = {}
+        self._pool: ProcessPoolExecutor | None = None
+
+    def caches(self, folder: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
+        """The parsed pages and the output records of ``folder``: kept ones, else read from its cache."""
+        if folder != self._folder:
+            self.flush()
+            self._folder = folder
+            self._parsed = self._parsed_on_disk = read_parsed_pages(folder)
+            self._records = self._records_on_disk = read_page_records(folder)
+        return self._parsed, self._records
+
+    def keep(self, parsed: dict[str, ParsedPage], records: dict[str, OutputRecord]) -> None:
+        self._parsed, self._records = parsed, records
+
+    def flush(self) -> None:
+        """Write the caches of the current folder where they changed since read."""
+        if self._folder is not None:
+            write_page_records(self._folder, self._records, self._records_on_disk)
+            write_parsed_pages(self._folder, self._parsed, self._parsed_on_disk)
+            self._parsed_on_disk, self._records_on_disk = self._parsed, self._records
+
+    def search_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = _search_pool()
+        return self._pool
+
+    def drop_search_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def close(self) -> None:
+        self.flush()
+        self.drop_search_pool()
+
+
+def build(
+    config: Config, output: Path | None = None, drafts: bool = False, session: BuildSession | None = None
+) -> BuildReport:
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
     check_owned(folder)
-    known = read_parsed_pages(folder)
+    if session is not None:
+        known, records = session.caches(folder)
+    else:
+        known, records = read_parsed_pages(folder), read_page_records(folder)
     papers, parsed = read_pages(config, known)
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
-    records = read_page_records(folder)
     key = _search_key(site)
     recorded = _recorded_search(folder)
     reusable = _search_sizes(recorded, key)
@@ -197,15 +261,20 @@ def build(config: Config, output: Path | None = None, drafts: bool = False) -> B
             search = reusable
         else:
             texts = {page.paper.body: page.text for page in parsed.values()}
-            search = _start_search(search_documents(site, texts), config.search_shard_kib, stack)
-        rendered = render_site(site, lambda path, fingerprint: still_there(folder, path, records.get(path), fingerprint))
+            search = _start_search(search_documents(site, texts), config.search_shard_kib, stack, session)
+        folder_text = str(folder)
+        rendered = render_site(site, lambda path, fingerprint: still_there(folder_text, path, records.get(path), fingerprint))
         result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack)
     rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
     if sizes.rebuilt:
         recorded = {"key": key, "files": sizes.files, "digests": digests}
     write_cache(folder, SEARCH_CACHE, json.dumps(recorded).encode())
-    write_page_records(folder, rendered.fingerprints, records, result.written)
-    write_parsed_pages(folder, parsed, known)
+    new_records = page_records(folder, rendered.fingerprints, records, result.written)
+    if session is not None:
+        session.keep(parsed, new_records)
+    else:
+        write_page_records(folder, new_records, records)
+        write_parsed_pages(folder, parsed, known)
     return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
 
 
@@ -246,25 +315,38 @@ PARALLEL_SEARCH_FROM = 2000
 a third off a 10,000-paper build); below it, starting that process costs more than it saves."""
 
 
-def _start_search(documents: list[SearchDocument], shard_kib: int, stack: ExitStack) -> Callable[[], dict[str, bytes]]:
+def _search_pool() -> ProcessPoolExecutor:
+    # spawn, not fork: forking a threaded process (the preview's) can deadlock
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker)
+
+
+def _start_search(
+    documents: list[SearchDocument], shard_kib: int, stack: ExitStack, session: BuildSession | None
+) -> Callable[[], dict[str, bytes]]:
     """Start making the search files; the function returned waits for them.
 
-    If the second process cannot start or dies (out of memory, killed), the
-    files are made in this one: a build never fails for want of a process.
+    A session's worker is used whatever the size (it is already up, and
+    remembers the last build's work). If the second process cannot start or
+    dies (out of memory, killed), the files are made in this one: a build
+    never fails for want of a process.
     """
-    if len(documents) >= PARALLEL_SEARCH_FROM:
+    if session is not None or len(documents) >= PARALLEL_SEARCH_FROM:
         try:
-            # spawn, not fork: the preview server calls this from a thread, and forking a threaded process can deadlock
-            pool = stack.enter_context(ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")))
-            future = pool.submit(search_outputs, documents, shard_kib)
+            if session is not None:
+                future = session.search_pool().submit(remembering_search_outputs, documents, shard_kib)
+            else:
+                future = stack.enter_context(_search_pool()).submit(search_outputs, documents, shard_kib)
         except (OSError, BrokenProcessPool):
-            pass
+            if session is not None:
+                session.drop_search_pool()
         else:
 
             def wait() -> dict[str, bytes]:
                 try:
                     return future.result()
                 except BrokenProcessPool:
+                    if session is not None:
+                        session.drop_search_pool()
                     return search_outputs(documents, shard_kib)
 
             return wait

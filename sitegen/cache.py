@@ -41,7 +41,7 @@ def read_page_records(folder: Path) -> dict[str, OutputRecord]:
         return {}
 
 
-def still_there(folder: Path, path: str, record: OutputRecord | None, fingerprint: str | None) -> bool:
+def still_there(folder: str | Path, path: str, record: OutputRecord | None, fingerprint: str | None) -> bool:
     """True when ``path`` was written from the same inputs and nobody touched it since."""
     if record is None or fingerprint is None or record.fingerprint != fingerprint:
         return False
@@ -52,13 +52,13 @@ def still_there(folder: Path, path: str, record: OutputRecord | None, fingerprin
     return status.st_size == record.size and status.st_mtime_ns == record.mtime_ns
 
 
-def write_page_records(
+def page_records(
     folder: Path,
     fingerprints: Mapping[str, str | None],
     previous: Mapping[str, OutputRecord],
     written: Iterable[str],
-) -> None:
-    """Record the files of this build; files it did not write keep their previous record."""
+) -> dict[str, OutputRecord]:
+    """The records of this build's files; files it did not write keep their previous record."""
     rewritten = set(written)
     pages: dict[str, OutputRecord] = {}
     for path, fingerprint in sorted(fingerprints.items()):
@@ -72,6 +72,10 @@ def write_page_records(
                 continue
             record = OutputRecord(fingerprint, status.st_size, status.st_mtime_ns)
         pages[path] = record
+    return pages
+
+
+def write_page_records(folder: Path, pages: Mapping[str, OutputRecord], previous: Mapping[str, OutputRecord]) -> None:
     if pages != previous:
         data = {path: [record.fingerprint, record.size, record.mtime_ns] for path, record in pages.items()}
         _write_json(folder, PAGES_CACHE, {"version": _VERSION, "pages": data})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.build import build
+from sitegen.build import BuildSession, build
 from sitegen.config import Config, load_config
 from sitegen.convert import convert
 from sitegen.errors import BuildFailed, SitegenError
@@ -24,6 +24,7 @@ class _Rebuilder:
         self.output = output
         self.drafts = drafts
         self.preview: Preview | None = None
+        self.session = BuildSession()
 
     @property
     def folder(self) -> Path:
@@ -42,7 +43,7 @@ class _Rebuilder:
             if report.errors:
                 raise BuildFailed(report.errors)
             notes = f"converted {len(digests)} digest(s): {len(report.created)} created, {len(report.updated)} updated; "
-        return notes + build(self.config, self.folder, self.drafts).summary()
+        return notes + build(self.config, self.folder, self.drafts, self.session).summary()
 
 
 def start_preview(
@@ -57,6 +58,7 @@ def start_preview(
     rebuild = _Rebuilder(config, overrides or {}, output, drafts)
     preview = Preview(config, rebuild.folder, rebuild, host, port)
     rebuild.preview = preview
+    preview.on_stop.append(rebuild.session.close)
     try:
         print(rebuild(frozenset()))
     except SitegenError as error:

@@ -44,7 +44,7 @@ import json
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -59,6 +59,7 @@ from lunr.token import Token
 
 __all__ = [
     "FIELDS",
+    "CountedFields",
     "SearchDocument",
     "TermCounts",
     "build_index",
@@ -539,25 +540,45 @@ class TermCounts:
     """Per field, the sum of its lengths over all documents (lunr's average field length times the count)."""
 
 
-def count_terms(documents: Sequence[SearchDocument]) -> TermCounts:
-    """Tokenize and run the pipeline over every field, each distinct token once (stemming dominated)."""
+CountedFields = list[tuple[int, Counter[str]]]
+"""One document's fields, in `FIELDS` order: (field length, {term: frequency})."""
+
+
+def count_terms(
+    documents: Sequence[SearchDocument], known: MutableMapping[tuple[str, ...], CountedFields] | None = None
+) -> TermCounts:
+    """Tokenize and run the pipeline over every field, each distinct token once (stemming dominated).
+
+    ``known`` maps a document's field texts to their counts from an earlier
+    call; documents found there are not tokenized again, and it is left
+    holding exactly these documents' counts.
+    """
+    remembered = {} if known is None else known
     term_of: dict[str, str | None] = {}
     order: dict[str, int] = {}  # terms in order of first appearance; values unused
-    counted: list[list[tuple[int, Counter[str]]]] = []
+    counted: list[CountedFields] = []
     length_sums = [0] * len(FIELDS)
+    current: dict[tuple[str, ...], CountedFields] = {}
     for document in documents:
-        fields: list[tuple[int, Counter[str]]] = []
-        for position, text in enumerate(_field_texts(document).values()):
-            tokens = tokenize(text)
-            for token in set(tokens).difference(term_of):
-                term_of[token] = _pipeline_term(token)
-            with_stopped: Counter[str | None] = Counter(map(term_of.__getitem__, tokens))
-            length = len(tokens) - with_stopped.pop(None, 0)
-            frequencies = cast("Counter[str]", with_stopped)
+        texts = tuple(_field_texts(document).values())
+        fields = remembered.get(texts)
+        if fields is None:
+            fields = []
+            for text in texts:
+                tokens = tokenize(text)
+                for token in set(tokens).difference(term_of):
+                    term_of[token] = _pipeline_term(token)
+                with_stopped: Counter[str | None] = Counter(map(term_of.__getitem__, tokens))
+                length = len(tokens) - with_stopped.pop(None, 0)
+                fields.append((length, cast("Counter[str]", with_stopped)))
+        current[texts] = fields
+        for position, (length, frequencies) in enumerate(fields):
             order.update(frequencies)  # a known key keeps its place
             length_sums[position] += length
-            fields.append((length, frequencies))
         counted.append(fields)
+    if known is not None:
+        known.clear()
+        known.update(current)
     return TermCounts(counted, {term: number for number, term in enumerate(order)}, length_sums)
 
 

@@ -41,25 +41,30 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
+import signal
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import chain, pairwise
 from typing import Any
 
 import lunr
 
-from sitegen.search import FIELDS, SearchDocument, TermCounts, check_refs, compact_json, count_terms
+from sitegen.search import FIELDS, CountedFields, SearchDocument, TermCounts, check_refs, compact_json, count_terms
 
 __all__ = [
     "INDEX_SCRIPT",
     "SHARDS_GLOBAL",
+    "SearchMemory",
     "ShardPlan",
     "plan_shards",
+    "remembering_search_outputs",
     "search_fingerprint",
     "search_outputs",
+    "start_worker",
 ]
 
 INDEX_SCRIPT = "search/index.js"
@@ -75,6 +80,32 @@ _K1 = 1.2
 _B = 0.75
 
 
+@dataclass(slots=True)
+class SearchMemory:
+    """What a process that makes the search files build after build keeps from one to the next.
+
+    The preview's search worker stays up between saves: with this, a save
+    tokenizes only the papers that changed and encodes only the shards whose
+    papers or terms changed. Each call leaves only its own documents' entries.
+    """
+
+    counts: dict[tuple[str, ...], CountedFields] = field(default_factory=dict)
+    shards: dict[tuple[Any, ...], list[tuple[int, str]]] = field(default_factory=dict)
+
+
+_WORKER_MEMORY = SearchMemory()
+
+
+def start_worker() -> None:
+    """Initializer of a process that makes search files: Ctrl-C is for the parent, which stops the worker itself."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def remembering_search_outputs(documents: Sequence[SearchDocument], shard_kib: int) -> dict[str, bytes]:
+    """`search_outputs` with this process's memory: for a worker process that serves build after build."""
+    return search_outputs(documents, shard_kib, _WORKER_MEMORY)
+
+
 @dataclass(frozen=True, slots=True)
 class ShardPlan:
     """Which papers go into which shard: consecutive runs of document positions."""
@@ -82,7 +113,9 @@ class ShardPlan:
     shards: tuple[range, ...]
 
 
-def search_outputs(documents: Sequence[SearchDocument], shard_kib: int = 256) -> dict[str, bytes]:
+def search_outputs(
+    documents: Sequence[SearchDocument], shard_kib: int = 256, memory: SearchMemory | None = None
+) -> dict[str, bytes]:
     """Every search file of the site by path relative to its root; the same documents give the same bytes.
 
     ``shard_kib`` is the budget of a shard's index part (refs, terms and
@@ -91,13 +124,29 @@ def search_outputs(documents: Sequence[SearchDocument], shard_kib: int = 256) ->
     may exceed it.
     """
     check_refs(documents)
-    counts = count_terms(documents)
+    # As in fast_index_json: nothing here makes cycles, and the collector would
+    # re-scan the growing heap again and again.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _search_outputs(documents, shard_kib, memory)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+def _search_outputs(documents: Sequence[SearchDocument], shard_kib: int, memory: SearchMemory | None) -> dict[str, bytes]:
+    counts = count_terms(documents, None if memory is None else memory.counts)
     budget = shard_kib * 1024
-    shards = [
-        encoded
-        for shard in plan_shards(documents, counts, budget).shards
-        for encoded in _encode_within(documents, counts, shard, budget)
-    ]
+    encoded: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
+    for shard in plan_shards(documents, counts, budget).shards:
+        terms = _numbered_terms(counts, shard)
+        key = (budget, terms, *(documents[position] for position in shard))
+        known = memory.shards.get(key) if memory is not None else None
+        encoded[key] = known if known is not None else _encode_within(documents, counts, shard, budget, terms)
+    if memory is not None:
+        memory.shards = encoded
+    shards = [part for parts in encoded.values() for part in parts]
     outputs = {f"search/shard-{number}.js": _script_push(SHARDS_GLOBAL, text) for number, (_, text) in enumerate(shards)}
     outputs[INDEX_SCRIPT] = _script_assign(INDEX_GLOBAL, _index_json(documents, counts, [size for size, _ in shards]))
     return outputs
@@ -185,19 +234,25 @@ def _equal_parts(positions: range, parts: int) -> list[range]:
 
 
 def _encode_within(
-    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, budget: int
+    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, budget: int, terms: Sequence[str]
 ) -> list[tuple[int, str]]:
-    """(papers, JSON) of the shard, or of its halves when its index part is over budget after all."""
-    index_part = _shard_index_json(documents, counts, shard)
+    """(papers, JSON) of the shard, whose terms by number are ``terms``, or of its halves if over budget after all."""
+    index_part = _shard_index_json(documents, counts, shard, terms)
     if len(index_part.encode("utf-8")) > budget and len(shard) > 1:
-        return list(chain.from_iterable(_encode_within(documents, counts, half, budget) for half in _equal_parts(shard, 2)))
+        return [
+            part
+            for half in _equal_parts(shard, 2)
+            for part in _encode_within(documents, counts, half, budget, _numbered_terms(counts, half))
+        ]
     store = ",".join(compact_json(_store_entry(documents[position])) for position in shard)
     return [(len(shard), f'{index_part[:-1]},"store":[{store}]}}')]
 
 
-def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard: range) -> str:
-    numbers = counts.numbers
-    terms = sorted(_terms_of(counts, shard), key=numbers.__getitem__)
+def _numbered_terms(counts: TermCounts, shard: range) -> tuple[str, ...]:
+    return tuple(sorted(_terms_of(counts, shard), key=counts.numbers.__getitem__))
+
+
+def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard: range, terms: Sequence[str]) -> str:
     local = {term: position for position, term in enumerate(terms)}
     docs: list[str] = []
     for position in shard:

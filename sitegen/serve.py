@@ -124,6 +124,8 @@ class Preview:
             raise SitegenError(f"cannot listen on {host}:{port}: {error.strerror}") from None
         self._observer = Observer()
         self._threads: list[threading.Thread] = []
+        self.on_stop: list[Callable[[], None]] = []
+        """Called once the server and the rebuild loop have stopped."""
 
     @property
     def url(self) -> str:
@@ -152,6 +154,8 @@ class Preview:
         self._observer.join(timeout=5)
         for thread in self._threads:
             thread.join(timeout=5)
+        for callback in self.on_stop:
+            callback()
 
     def record(self, path: Path) -> None:
         if classify(path, self.config) is None:

@@ -12,7 +12,7 @@ import pytest
 
 import sitegen.build
 import sitegen.cache
-from sitegen.build import build
+from sitegen.build import BuildSession, build
 from sitegen.config import load_config
 from sitegen.frontmatter import parse_page
 from sitegen.output import CACHE_DIR
@@ -168,3 +168,32 @@ def test_a_corrupt_cache_is_ignored(project: Path, tmp_path: Path) -> None:
     report = build(load_config(project), out)
     assert published(out) == before
     assert report.result.written == ()
+
+
+def test_a_session_builds_what_fresh_builds_do_and_leaves_a_complete_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview's session keeps pages in memory and a search worker up; the output must not notice."""
+    out = tmp_path / "out"
+    session = BuildSession()
+    try:
+        build(load_config(project), out, session=session)
+        for change in (retitle, new_paper, delete_paper):
+            change(project)
+            report = build(load_config(project), out, session=session)
+            assert report.search.rebuilt
+            fresh = tmp_path / f"fresh-{change.__name__}"
+            build(load_config(project), fresh)
+            assert published(out) == published(fresh)
+    finally:
+        session.close()
+    parsed: list[Path] = []
+    real = sitegen.build.parse_page
+
+    def counting(text: str, path: Path) -> Any:
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(sitegen.build, "parse_page", counting)
+    build(load_config(project), out)
+    assert parsed == []

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from sitegen.build import load_papers, search_documents
 from sitegen.collect import collect
 from sitegen.config import load_config
 from sitegen.search import SearchDocument, compact_json, count_terms, fast_index_json, short_ref
-from sitegen.search_shards import INDEX_SCRIPT, plan_shards, search_fingerprint, search_outputs
+from sitegen.search_shards import INDEX_SCRIPT, SearchMemory, plan_shards, search_fingerprint, search_outputs
 
 ROOT = Path(__file__).parent.parent
 
@@ -427,3 +428,32 @@ def test_fingerprint_follows_searchable_content_and_budget(seed_documents: list[
 def test_repeated_ref_is_refused(seed_documents: list[SearchDocument]) -> None:
     with pytest.raises(ValueError, match="more than one document"):
         search_outputs([seed_documents[0], seed_documents[0]])
+
+
+def test_a_remembering_process_writes_what_a_fresh_one_writes(synthetic_documents: list[SearchDocument]) -> None:
+    """The preview's worker keeps counts and shards between builds; every kind of change must still give fresh bytes."""
+    memory = SearchMemory()
+    documents = synthetic_documents[:400]
+    edited = list(documents)
+    edited[150] = replace(edited[150], abstract="A zyzzyva-like unseen word. " + edited[150].abstract)
+    retitled = list(edited)
+    retitled[3] = replace(retitled[3], title="Entirely new title words: quokka quagga")
+    removed = [replace(document, ref=short_ref(position)) for position, document in enumerate(retitled[:200] + retitled[201:])]
+    moved = [replace(removed[0], date="2020-01-01"), *removed[1:]]
+    for version in (documents, documents, edited, retitled, removed, moved, documents):
+        assert search_outputs(version, 8, memory) == search_outputs(version, 8)
+    assert len(memory.counts) == len(documents)
+
+
+def test_a_remembering_process_encodes_only_the_shards_that_changed(synthetic_documents: list[SearchDocument]) -> None:
+    memory = SearchMemory()
+    before = search_outputs(synthetic_documents, 32, memory)
+    edited = list(synthetic_documents)
+    edited[500] = replace(edited[500], abstract=edited[500].abstract + " Edited.")
+    after = search_outputs(edited, 32, memory)
+    changed = {path for path in after if after[path] != before.get(path)}
+    holding = {
+        path for path, data in after.items() if path != INDEX_SCRIPT and edited[500].ref in script_payload(data)["refs"]
+    }
+    assert len(holding) == 1
+    assert changed == {INDEX_SCRIPT, *holding}
