@@ -40,7 +40,7 @@ from sitegen.cache import (
 from sitegen.collect import URL_PLAN, Site, collect, paper_path
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SitegenError, SourceError
-from sitegen.fingerprint import PageFingerprints
+from sitegen.fingerprint import PageFingerprints, PaperDigests
 from sitegen.frontmatter import parse_page
 from sitegen.fsutil import read_text
 from sitegen.model import Loc, Paper
@@ -153,11 +153,16 @@ class RenderedSite:
     fingerprints: dict[str, str | None]
 
 
-def render_site(site: Site, unchanged: Callable[[str, str | None], bool] = lambda path, fingerprint: False) -> RenderedSite:
+def render_site(
+    site: Site,
+    unchanged: Callable[[str, str | None], bool] = lambda path, fingerprint: False,
+    papers: PaperDigests | None = None,
+) -> RenderedSite:
     """Every output file in memory: pages from templates, then theme assets.
 
     ``unchanged(path, fingerprint)`` says whether the page already on disk was
-    made from the same inputs; such pages are not rendered again.
+    made from the same inputs; such pages are not rendered again. ``papers``
+    carries paper digests over from an earlier build of the same session.
     """
     config = site.config
     folders = [config.path("templates_dir"), config.path("theme_dir") / "templates"]
@@ -167,7 +172,7 @@ def render_site(site: Site, unchanged: Callable[[str, str | None], bool] = lambd
         )
     env = environment(folders)
     env.globals.update(URL_PLAN)
-    fingerprints = PageFingerprints(env, site)
+    fingerprints = PageFingerprints(env, site, papers)
     rendered = RenderedSite({}, {})
     for page in plan(site):
         try:
@@ -203,6 +208,7 @@ class BuildSession:
         self._records: dict[str, OutputRecord] = {}
         self._records_on_disk: Mapping[str, OutputRecord] = {}
         self._pool: ProcessPoolExecutor | None = None
+        self.papers = PaperDigests()
 
     def caches(self, folder: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
         """The parsed pages and the output records of ``folder``: kept ones, else read from its cache."""
@@ -263,7 +269,11 @@ def build(
             texts = {page.paper.body: page.text for page in parsed.values()}
             search = _start_search(search_documents(site, texts), config.search_shard_kib, stack, session)
         folder_text = str(folder)
-        rendered = render_site(site, lambda path, fingerprint: still_there(folder_text, path, records.get(path), fingerprint))
+        rendered = render_site(
+            site,
+            lambda path, fingerprint: still_there(folder_text, path, records.get(path), fingerprint),
+            session.papers if session is not None else None,
+        )
         result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack)
     rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
     if sizes.rebuilt:
@@ -272,6 +282,7 @@ def build(
     new_records = page_records(folder, rendered.fingerprints, records, result.written)
     if session is not None:
         session.keep(parsed, new_records)
+        session.papers.keep_used()
     else:
         write_page_records(folder, new_records, records)
         write_parsed_pages(folder, parsed, known)

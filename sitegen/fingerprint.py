@@ -52,6 +52,26 @@ class TemplateUse:
     """False when a template name is computed at render time, so the closure is unknown."""
 
 
+class PaperDigests:
+    """Each paper's digest, kept with the paper object it was taken of: a build session hands the
+    next build the same objects for unchanged pages, and need not hash them again."""
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Paper, bytes]] = {}
+        self._used: dict[int, tuple[Paper, bytes]] = {}
+
+    def digest(self, paper: Paper) -> bytes:
+        kept = self._kept.get(id(paper))
+        if kept is None or kept[0] is not paper:
+            kept = (paper, hashlib.sha256(repr(paper).encode("utf-8", "surrogatepass")).digest())
+        self._used[id(paper)] = kept
+        return kept[1]
+
+    def keep_used(self) -> None:
+        """Keep only the papers hashed since the last call (the current build's), so memory stays flat."""
+        self._kept, self._used = self._used, {}
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """sitegen's own source: a new version of a helper or of the page plan re-renders everything."""
@@ -64,12 +84,13 @@ def code_digest() -> str:
 class PageFingerprints:
     """Fingerprints for one build: one environment, one site, memoised per template and paper."""
 
-    def __init__(self, env: jinja2.Environment, site: Site) -> None:
+    def __init__(self, env: jinja2.Environment, site: Site, papers: PaperDigests | None = None) -> None:
         self._env = env
         self.site = site
         """Kept alive with the build: memos are keyed by the id of objects inside it."""
         self._templates: dict[str, TemplateUse] = {}
         self._papers: dict[int, bytes] = {}
+        self._earlier = papers if papers is not None else PaperDigests()
         self._objects: dict[int, bytes] = {}
         """By id: the objects live as long as the site this instance was made for."""
         self._attributes: dict[tuple[int, str, bool], bytes] = {}
@@ -99,7 +120,7 @@ class PageFingerprints:
     def paper(self, paper: Paper) -> bytes:
         cached = self._papers.get(id(paper))
         if cached is None:
-            cached = self._papers[id(paper)] = hashlib.sha256(repr(paper).encode("utf-8", "surrogatepass")).digest()
+            cached = self._papers[id(paper)] = self._earlier.digest(paper)
         return cached
 
     def value(self, value: Any) -> bytes:
