@@ -5,7 +5,7 @@ written, so a build that fails leaves the previous site exactly as it was.
 Each build leaves hints for the next in the output's cache folder (cache.py):
 pages whose files did not change are not parsed again, pages whose inputs did
 not change (fingerprint.py) are not rendered again, and the search index is
-rebuilt only when searchable text changed.
+rebuilt only when a paper changed.
 """
 
 from __future__ import annotations
@@ -256,7 +256,8 @@ def build(
         known, records = read_parsed_pages(folder), read_page_records(folder)
     papers, parsed = read_pages(config, known)
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
-    key = _search_key(site)
+    paper_digests = session.papers if session is not None else PaperDigests()
+    key = _search_key(site, paper_digests)
     recorded = _recorded_search(folder)
     reusable = _search_sizes(recorded, key)
     if reusable is not None and not all(still_there(folder, path, records.get(path), key) for path in reusable.files):
@@ -272,7 +273,7 @@ def build(
         rendered = render_site(
             site,
             lambda path, fingerprint: still_there(folder_text, path, records.get(path), fingerprint),
-            session.papers if session is not None else None,
+            paper_digests,
         )
         result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack)
     rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
@@ -385,12 +386,12 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
     ]
 
 
-def _search_key(site: Site) -> str:
-    """Everything the search files are made from, without the cost of making the documents."""
-    digest = hashlib.sha256(search_fingerprint([], site.config.search_shard_kib).encode("ascii"))
+def _search_key(site: Site, digests: PaperDigests) -> str:
+    """Everything the search files are made from (and a little more), without making the documents."""
+    hashed = hashlib.sha256(search_fingerprint([], site.config.search_shard_kib).encode("ascii"))
     for paper in site.papers:
-        digest.update(repr((paper.slug, paper.title, paper.body, paper.date, paper.tags, paper.organisation)).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+        hashed.update(digests.digest(paper))
+    return hashed.hexdigest()
 
 
 def _recorded_search(folder: Path) -> dict[str, Any]:

@@ -61,7 +61,7 @@ class PaperDigests:
         self._used: dict[int, tuple[Paper, bytes]] = {}
 
     def digest(self, paper: Paper) -> bytes:
-        kept = self._kept.get(id(paper))
+        kept = self._used.get(id(paper)) or self._kept.get(id(paper))
         if kept is None or kept[0] is not paper:
             kept = (paper, hashlib.sha256(repr(paper).encode("utf-8", "surrogatepass")).digest())
         self._used[id(paper)] = kept
