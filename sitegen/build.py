@@ -17,7 +17,7 @@ import multiprocessing
 import os
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
@@ -209,12 +209,15 @@ class BuildSession:
         self._records_on_disk: Mapping[str, OutputRecord] = {}
         self._pool: ProcessPoolExecutor | None = None
         self.papers = PaperDigests()
+        self.written: set[str] | None = None
+        """The files of the last build into the current folder: `write_tree`'s ``last``."""
 
     def caches(self, folder: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
         """The parsed pages and the output records of ``folder``: kept ones, else read from its cache."""
         if folder != self._folder:
             self.flush()
             self._folder = folder
+            self.written = None
             self._parsed = self._parsed_on_disk = read_parsed_pages(folder)
             self._records = self._records_on_disk = read_page_records(folder)
         return self._parsed, self._records
@@ -275,13 +278,15 @@ def build(
             lambda path, fingerprint: still_there(folder_text, path, records.get(path), fingerprint),
             paper_digests,
         )
-        result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack)
+        last = session.written if session is not None else None
+        result, sizes, digests = _write(folder, rendered.files, search, _gzipped_by_digest(recorded), stack, last)
     rendered.fingerprints.update(dict.fromkeys(sizes.files, key))
     if sizes.rebuilt:
         recorded = {"key": key, "files": sizes.files, "digests": digests}
     write_cache(folder, SEARCH_CACHE, json.dumps(recorded).encode())
     new_records = page_records(folder, rendered.fingerprints, records, result.written)
     if session is not None:
+        session.written = set(rendered.files)
         session.keep(parsed, new_records)
         session.papers.keep_used()
     else:
@@ -296,6 +301,7 @@ def _write(
     search: SearchSizes | Callable[[], dict[str, bytes]],
     known_gzipped: Mapping[str, int],
     stack: ExitStack,
+    last: Collection[str] | None,
 ) -> tuple[WriteResult, SearchSizes, dict[str, str]]:
     """Write the site with its search files and their sha256 digests.
 
@@ -306,7 +312,7 @@ def _write(
     """
     if isinstance(search, SearchSizes):
         files.update(dict.fromkeys(search.files))
-        return write_tree(folder, files), search, {}
+        return write_tree(folder, files, last), search, {}
     search_files = search()
     files.update(search_files)
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in search_files.items()}
@@ -315,7 +321,7 @@ def _write(
         path: known_gzipped[digests[path]] if digests[path] in known_gzipped else gzipping.submit(_gzipped, data)
         for path, data in search_files.items()
     }
-    result = write_tree(folder, files)
+    result = write_tree(folder, files, last)
     sizes = {
         path: (len(search_files[path]), size if isinstance(size, int) else size.result()) for path, size in gzipped.items()
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -183,6 +184,38 @@ def test_symlinks_in_the_output_are_unlinked_and_their_targets_survive(tmp_path:
         path = folder / relative
         assert path.is_file() and not path.is_symlink() and path.read_bytes() == data, relative
     assert {"stale-link.txt", "stale-dir", "dangling"} <= set(result.removed)
+
+
+@pytest.mark.parametrize("planted", ["papers", "papers/x", "papers/x/index.html"])
+def test_a_link_planted_on_the_way_is_found_without_a_full_walk(tmp_path: Path, planted: str) -> None:
+    """A preview that knows its last file set skips the walk, but still never writes through a link."""
+    elsewhere = tmp_path / "elsewhere"
+    write(elsewhere / "x" / "index.html", b"someone else's page")
+    write(elsewhere / "index.html", b"someone else's page")
+    folder = owned(tmp_path / "site")
+    files: dict[str, bytes | None] = {"index.html": b"home", "papers/x/index.html": b"paper"}
+    write_tree(folder, files)
+    before = snapshot(elsewhere)
+    target = folder / planted
+    shutil.rmtree(target) if target.is_dir() else target.unlink()
+    target.symlink_to(elsewhere if planted == "papers" else elsewhere / planted.split("/", 1)[1], target_is_directory=target.suffix == "")
+
+    result = write_tree(folder, {"index.html": None, "papers/x/index.html": b"paper, edited"}, last=set(files))
+
+    assert snapshot(elsewhere) == before, "a write went through a link"
+    assert (folder / "papers" / "x" / "index.html").read_bytes() == b"paper, edited"
+    assert not any(path.is_symlink() for path in folder.rglob("*"))
+    assert planted in result.removed or planted in result.written
+
+
+def test_a_known_file_set_skips_the_walk_and_a_new_one_cleans(tmp_path: Path) -> None:
+    folder = owned(tmp_path / "site")
+    files: dict[str, bytes | None] = {"index.html": b"home", "a/index.html": b"a"}
+    write_tree(folder, files)
+    assert write_tree(folder, {"index.html": None, "a/index.html": b"a2"}, last=set(files)).written == ("a/index.html",)
+    result = write_tree(folder, {"index.html": None}, last=set(files))
+    assert result.removed == ("a/index.html",)
+    assert not (folder / "a").exists()
 
 
 def test_symlinks_are_not_followed_when_cleaning(tmp_path: Path) -> None:
