@@ -73,17 +73,22 @@ def need_node() -> str:
     return path
 
 
-def load_in_node(node: str, site: Path, **request: Any) -> dict[str, Any]:
-    """tests/search_shards.js on ``site`` with ``request`` (see that file); nothing may be written to stderr."""
+def run_harness(node: str, harness: Path, site: Path, request: Any) -> Any:
+    """The JSON a Node script under tests/ prints for ``site`` and ``request`` (on stdin); it may write nothing to stderr."""
     proc = subprocess.run(
-        [node, str(HARNESS), str(site)],
+        [node, str(harness), str(site)],
         input=json.dumps(request),
         capture_output=True,
         text=True,
         encoding="utf-8",
         check=False,
     )
-    assert proc.returncode == 0, f"{HARNESS.name} failed:\n{proc.stderr}"
+    assert proc.returncode == 0, f"{harness.name} failed:\n{proc.stderr}"
     assert proc.stderr == "", f"lunr.js or search.js wrote to stderr:\n{proc.stderr}"
-    answer: dict[str, Any] = json.loads(proc.stdout)
+    return json.loads(proc.stdout)
+
+
+def load_in_node(node: str, site: Path, **request: Any) -> dict[str, Any]:
+    """tests/search_shards.js on ``site`` with ``request`` (see that file)."""
+    answer: dict[str, Any] = run_harness(node, HARNESS, site, request)
     return answer

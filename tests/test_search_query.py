@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from search_files import read_search
+from search_files import read_search, run_harness
 
 from sitegen.cli import main as sitegen_main
 from sitegen.search import stem, tokenize, trim
@@ -116,17 +116,7 @@ def site_with_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_cases(node: str, site: Path, cases: list[dict[str, str]]) -> list[Answer]:
-    proc = subprocess.run(
-        [node, str(HARNESS), str(site)],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        check=False,
-    )
-    assert proc.returncode == 0, f"{HARNESS.name} failed:\n{proc.stderr}"
-    assert proc.stderr == "", f"search.js or lunr.js wrote to the console:\n{proc.stderr}"
-    answers: list[Answer] = json.loads(proc.stdout)
+    answers: list[Answer] = run_harness(node, HARNESS, site, cases)
     errors = {case["query"]: answer["error"] for case, answer in zip(cases, answers, strict=True) if "error" in answer}
     assert not errors, f"search.js threw: {errors}"
     return answers
