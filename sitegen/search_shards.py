@@ -41,7 +41,6 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import math
 import signal
@@ -53,7 +52,16 @@ from typing import Any
 
 import lunr
 
-from sitegen.search import FIELDS, CountedFields, SearchDocument, TermCounts, check_refs, compact_json, count_terms
+from sitegen.search import (
+    FIELDS,
+    CountedFields,
+    SearchDocument,
+    TermCounts,
+    check_refs,
+    compact_json,
+    count_terms,
+    no_cycle_collection,
+)
 
 __all__ = [
     "INDEX_SCRIPT",
@@ -124,15 +132,8 @@ def search_outputs(
     may exceed it.
     """
     check_refs(documents)
-    # As in fast_index_json: nothing here makes cycles, and the collector would
-    # re-scan the growing heap again and again.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with no_cycle_collection():
         return _search_outputs(documents, shard_kib, memory)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _search_outputs(documents: Sequence[SearchDocument], shard_kib: int, memory: SearchMemory | None) -> dict[str, bytes]:
