@@ -809,25 +809,34 @@
    */
   SearchPage.prototype.loadShards = function () {
     var self = this;
-    var failed = false;
+    function fail() {
+      if (!self.failure) {
+        self.failure = "Part of the search index could not be loaded, so some papers may be missing from the results.";
+        self.render(self.state());
+      }
+    }
     this.index.meta.shards.forEach(function (shard) {
       var script = document.createElement("script");
       script.src = self.root + "search/" + shard.file;
       script.async = false;
       script.addEventListener("load", function () {
         var queue = window.SITEGEN_SEARCH_SHARDS || [];
-        while (queue.length) {
-          self.index.add(queue.shift());
+        try {
+          while (queue.length) {
+            self.index.add(queue.shift());
+          }
+        } catch (error) {
+          fail();
+          return;
         }
+        // Refresh the results, still showing as many as the reader had asked for.
+        var asked = self.rendered;
         self.render(self.state());
-      });
-      script.addEventListener("error", function () {
-        if (!failed) {
-          failed = true;
-          self.failure = "Part of the search index could not be loaded, so some papers may be missing from the results.";
-          self.render(self.state());
+        while (self.rendered < Math.min(asked, self.shown.length)) {
+          self.showMore(false);
         }
       });
+      script.addEventListener("error", fail);
       document.head.appendChild(script);
     });
   };
