@@ -102,39 +102,86 @@ def load_papers(config: Config, drafts: bool = False) -> list[Paper]:
 
 def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Paper], dict[str, ParsedPage]]:
     """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again."""
-    papers: list[Paper] = []
-    parsed: dict[str, ParsedPage] = {}
-    errors: list[SourceError] = []
-    folder = config.papers_dir
-    folder_text = str(folder)
-    for key in _page_names(folder):
+    folder_text = str(config.papers_dir)
+    found: dict[str, tuple[os.stat_result | None, Paper | None, str]] = {}
+    missing: list[str] = []
+    for key in _page_names(config.papers_dir):
         where = os.path.join(folder_text, key)  # the key is the name, not the path: the cache gets published
         try:
-            status = os.stat(where)
+            status: os.stat_result | None = os.stat(where)
         except OSError:
             status = None
         hit = known.get(key)
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
-            paper, text = hit.paper, hit.text
-            if str(paper.loc.path) != where:  # read from the cache file, which keeps names only
-                paper = replace(paper, loc=Loc(Path(where), paper.loc.line))
+            kept = hit.paper
+            if str(kept.loc.path) != where:  # read from the cache file, which keeps names only
+                kept = replace(kept, loc=Loc(Path(where), kept.loc.line))
+            found[key] = (status, kept, hit.text)
         else:
-            path = Path(where)
-            try:
-                paper = parse_page(read_text(path), path)
-            except BuildFailed as failure:
-                errors.extend(failure.errors)
-                continue
-            except SourceError as error:
-                errors.append(error)
-                continue
-            text = plain_text(paper.body)
+            found[key] = (status, None, "")
+            missing.append(where)
+    errors: list[SourceError] = []
+    for where, (fresh, text, problems) in zip(missing, _parse_all(missing)):
+        key = os.path.basename(where)
+        found[key] = (found[key][0], fresh, text)
+        errors.extend(problems)
+    if errors:
+        raise BuildFailed(errors)
+    papers: list[Paper] = []
+    parsed: dict[str, ParsedPage] = {}
+    for key, (status, paper, text) in found.items():
+        if paper is None:
+            continue
         if status is not None:
             parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper, text)
         papers.append(paper)
-    if errors:
-        raise BuildFailed(errors)
     return papers, parsed
+
+
+PARALLEL_PARSE_FROM = 2000
+"""Pages to parse from which half of them are parsed in a second process (a first build of a large archive)."""
+
+
+def _parse_all(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
+    """Each page parsed, with its plain text, or the problems found in it; in the order given."""
+    if len(paths) < PARALLEL_PARSE_FROM:
+        return _parse_pages(paths)
+    half = len(paths) // 2
+    try:
+        with _worker_pool() as pool:
+            later = pool.submit(_parse_pages_portably, paths[half:])
+            first = _parse_pages(paths[:half])
+            return first + [_unported(result) for result in later.result()]
+    except (OSError, BrokenProcessPool):
+        return _parse_pages(paths)
+
+
+def _parse_pages(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
+    results: list[tuple[Paper | None, str, list[SourceError]]] = []
+    for where in paths:
+        path = Path(where)
+        try:
+            paper = parse_page(read_text(path), path)
+        except BuildFailed as failure:
+            results.append((None, "", [error for error in failure.errors if isinstance(error, SourceError)]))
+        except SourceError as error:
+            results.append((None, "", [error]))
+        else:
+            results.append((paper, plain_text(paper.body), []))
+    return results
+
+
+_PortableResult = tuple[Paper | None, str, list[tuple[Loc, str]]]
+
+
+def _parse_pages_portably(paths: list[str]) -> list[_PortableResult]:
+    """`_parse_pages` for another process: errors as (loc, message), which pickle where SourceError does not."""
+    return [(paper, text, [(error.loc, error.message) for error in errors]) for paper, text, errors in _parse_pages(paths)]
+
+
+def _unported(result: _PortableResult) -> tuple[Paper | None, str, list[SourceError]]:
+    paper, text, problems = result
+    return paper, text, [SourceError(loc, message) for loc, message in problems]
 
 
 def _page_names(folder: Path) -> list[str]:
@@ -234,7 +281,7 @@ class BuildSession:
 
     def search_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = _search_pool()
+            self._pool = _worker_pool()
         return self._pool
 
     def drop_search_pool(self) -> None:
@@ -333,8 +380,11 @@ PARALLEL_SEARCH_FROM = 2000
 a third off a 10,000-paper build); below it, starting that process costs more than it saves."""
 
 
-def _search_pool() -> ProcessPoolExecutor:
-    # spawn, not fork: forking a threaded process (the preview's) can deadlock
+def _worker_pool() -> ProcessPoolExecutor:
+    """One worker process, for search files or for parsing.
+
+    spawn, not fork: forking a threaded process (the preview's) can deadlock.
+    """
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker)
 
 
@@ -353,7 +403,7 @@ def _start_search(
             if session is not None:
                 future = session.search_pool().submit(remembering_search_outputs, documents, shard_kib)
             else:
-                future = stack.enter_context(_search_pool()).submit(search_outputs, documents, shard_kib)
+                future = stack.enter_context(_worker_pool()).submit(search_outputs, documents, shard_kib)
         except (OSError, BrokenProcessPool):
             if session is not None:
                 session.drop_search_pool()

@@ -40,6 +40,7 @@ from search_files import read_search
 
 from sitegen.cli import main
 from sitegen.config import Config, load_config
+from sitegen.errors import BuildFailed
 from sitegen.output import CACHE_DIR
 
 REPO = Path(__file__).resolve().parent.parent
@@ -941,3 +942,20 @@ def test_a_dead_search_process_falls_back_to_this_one(tmp_path: Path, monkeypatc
     report = building.build(load_config(root), tmp_path / "out")
     assert report.search.files == expected.search.files
     assert read_search(tmp_path / "out") == read_search(tmp_path / "expected")
+
+
+def test_pages_parsed_in_two_processes_are_the_pages_parsed_in_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first build of a large archive parses half its pages in a second process; problems found there still name file and line."""
+    building = importlib.import_module("sitegen.build")
+    root = copy_seed(tmp_path / "project")
+    config = load_config(root)
+    alone, _ = building.read_pages(config, {})
+    monkeypatch.setattr(building, "PARALLEL_PARSE_FROM", 2)
+    together, _ = building.read_pages(config, {})
+    assert together == alone
+    broken = max(config.papers_dir.glob("*.md"))
+    broken.write_text(broken.read_text(encoding="utf-8").replace("\ntags:", "\ndate: 2025-13-45\ntags:", 1), encoding="utf-8")
+    with pytest.raises(BuildFailed) as failure:
+        building.read_pages(config, {})
+    assert [error.loc.path.name for error in failure.value.errors] == [broken.name]
+    assert failure.value.errors[0].loc.line is not None
