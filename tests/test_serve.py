@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import importlib
 import os
 import queue
 import re
@@ -715,3 +716,22 @@ def test_an_open_page_reloads_by_itself_with_the_new_title(preview: Preview, bro
         assert page.url == f"{preview.url}papers/{PAPER}/"
     finally:
         page.close()
+
+
+def test_stopping_the_preview_leaves_caches_a_later_build_trusts(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview keeps the build caches in memory between saves and writes them when it stops."""
+    with running_preview(project) as running:
+        set_title(project / "content" / "papers" / f"{PAPER}.md", "Discretion Revisited Before Stopping")
+        wait_until(lambda: served(running, page_url(PAPER), "Discretion Revisited Before Stopping"), "the new title")
+    parsed: list[Path] = []
+    building = importlib.import_module("sitegen.build")
+    real = building.parse_page
+
+    def counting(text: str, path: Path) -> Any:
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(building, "parse_page", counting)
+    report = building.build(load_config(project), project / "site")
+    assert parsed == []
+    assert report.result.written == ()
