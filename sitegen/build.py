@@ -114,7 +114,7 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
         hit = known.get(key)
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
             kept = hit.paper
-            if str(kept.loc.path) != where:  # read from the cache file, which keeps names only
+            if str(kept.loc.path) != where:  # the pages folder moved since
                 kept = replace(kept, loc=Loc(Path(where), kept.loc.line))
             found[key] = (status, kept, hit.text)
         else:
@@ -259,13 +259,13 @@ class BuildSession:
         self.written: set[str] | None = None
         """The files of the last build into the current folder: `write_tree`'s ``last``."""
 
-    def caches(self, folder: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
+    def caches(self, folder: Path, papers_dir: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
         """The parsed pages and the output records of ``folder``: kept ones, else read from its cache."""
         if folder != self._folder:
             self.flush()
             self._folder = folder
             self.written = None
-            self._parsed = self._parsed_on_disk = read_parsed_pages(folder)
+            self._parsed = self._parsed_on_disk = read_parsed_pages(folder, papers_dir)
             self._records = self._records_on_disk = read_page_records(folder)
         return self._parsed, self._records
 
@@ -301,9 +301,9 @@ def build(
     folder = output if output is not None else config.path("output_dir")
     check_owned(folder)
     if session is not None:
-        known, records = session.caches(folder)
+        known, records = session.caches(folder, config.papers_dir)
     else:
-        known, records = read_parsed_pages(folder), read_page_records(folder)
+        known, records = read_parsed_pages(folder, config.papers_dir), read_page_records(folder)
     papers, parsed = read_pages(config, known)
     site = collect([paper for paper in papers if drafts or not paper.draft], config)
     paper_digests = session.papers if session is not None else PaperDigests()

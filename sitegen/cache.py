@@ -92,12 +92,13 @@ class ParsedPage:
     """The abstract as plain text, for the search index: Markdown parsing is its slowest input."""
 
 
-def read_parsed_pages(folder: Path) -> dict[str, ParsedPage]:
+def read_parsed_pages(folder: Path, papers_dir: Path = Path()) -> dict[str, ParsedPage]:
+    """The pages of the last build, keyed by file name, located in ``papers_dir`` (the cache keeps names only)."""
     data = _read_json(folder, PAPERS_CACHE)
     pages: dict[str, ParsedPage] = {}
     try:
-        for path, (size, mtime_ns, fields, text) in data.get("papers", {}).items():
-            pages[path] = ParsedPage(size, mtime_ns, _paper(path, fields), str(text))
+        for name, (size, mtime_ns, fields, text) in data.get("papers", {}).items():
+            pages[name] = ParsedPage(size, mtime_ns, _paper(papers_dir / name, fields), str(text))
     except (TypeError, ValueError, KeyError):
         return {}
     return pages
@@ -130,7 +131,7 @@ def _fields(paper: Paper) -> dict[str, Any]:
     }
 
 
-def _paper(path: str, fields: dict[str, Any]) -> Paper:
+def _paper(path: Path, fields: dict[str, Any]) -> Paper:
     organisation = fields["organisation"]
     return Paper(
         slug=fields["slug"],
@@ -144,7 +145,7 @@ def _paper(path: str, fields: dict[str, Any]) -> Paper:
         links=tuple(fields["links"]),
         sources=tuple(fields["sources"]),
         draft=fields["draft"],
-        loc=Loc(Path(path), fields["line"]),
+        loc=Loc(path, fields["line"]),
     )
 
 
