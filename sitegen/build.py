@@ -149,9 +149,8 @@ def _parse_all(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceErr
     half = len(paths) // 2
     try:
         with _worker_pool() as pool:
-            later = pool.submit(_parse_pages_portably, paths[half:])
-            first = _parse_pages(paths[:half])
-            return first + [_unported(result) for result in later.result()]
+            later = pool.submit(_parse_pages, paths[half:])
+            return _parse_pages(paths[:half]) + later.result()
     except (OSError, BrokenProcessPool):
         return _parse_pages(paths)
 
@@ -163,25 +162,12 @@ def _parse_pages(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceE
         try:
             paper = parse_page(read_text(path), path)
         except BuildFailed as failure:
-            results.append((None, "", [error for error in failure.errors if isinstance(error, SourceError)]))
+            results.append((None, "", list(failure.errors)))
         except SourceError as error:
             results.append((None, "", [error]))
         else:
             results.append((paper, plain_text(paper.body), []))
     return results
-
-
-_PortableResult = tuple[Paper | None, str, list[tuple[Loc, str]]]
-
-
-def _parse_pages_portably(paths: list[str]) -> list[_PortableResult]:
-    """`_parse_pages` for another process: errors as (loc, message), which pickle where SourceError does not."""
-    return [(paper, text, [(error.loc, error.message) for error in errors]) for paper, text, errors in _parse_pages(paths)]
-
-
-def _unported(result: _PortableResult) -> tuple[Paper | None, str, list[SourceError]]:
-    paper, text, problems = result
-    return paper, text, [SourceError(loc, message) for loc, message in problems]
 
 
 def _page_names(folder: Path) -> list[str]:

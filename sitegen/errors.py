@@ -29,6 +29,11 @@ class SourceError(SitegenError):
         self.loc = loc
         self.message = message
 
+    def __reduce__(self) -> tuple[type[SourceError], tuple[Loc, str]]:
+        """Pickle by its two arguments (the default would pass the formatted text alone), so
+        problems found in a worker process reach the build as themselves."""
+        return type(self), (self.loc, self.message)
+
 
 class ConfigError(SitegenError):
     """A configuration value that cannot be used; the message names the key."""
