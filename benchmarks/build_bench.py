@@ -51,7 +51,7 @@ DEFAULT_WORKDIR = Path(os.environ.get("TMPDIR", "/tmp")) / "sitegen-bench"
 def _child_full(project: str, output: str) -> dict[str, Any]:
     import resource
 
-    from sitegen.build import build
+    from sitegen.build.build import build
     from sitegen.config import load_config
 
     started = time.perf_counter()
@@ -70,11 +70,13 @@ def _child_full(project: str, output: str) -> dict[str, Any]:
 def _child_stages(project: str, output: str) -> dict[str, Any]:
     import resource
 
-    from sitegen.build import load_papers, render_site, search_documents
-    from sitegen.collect import collect
+    from sitegen.build.build import render_site
+    from sitegen.build.load import load_papers
+    from sitegen.build.output import write_tree
     from sitegen.config import load_config
-    from sitegen.output import write_tree
-    from sitegen.search_shards import search_outputs
+    from sitegen.search.files import search_documents
+    from sitegen.search.shards import search_outputs
+    from sitegen.site.collect import collect
 
     config = load_config(Path(project))
     times: dict[str, float] = {}
@@ -100,11 +102,12 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
 
 
 def _child_search(project: str, reference: str) -> dict[str, Any]:
-    from sitegen.build import load_papers, search_documents
-    from sitegen.collect import collect
+    from sitegen.build.load import load_papers
     from sitegen.config import load_config
-    from sitegen.search import build_index, compact_json, fast_index_json, serialize_index, stem
-    from sitegen.search_shards import search_outputs
+    from sitegen.search.files import search_documents
+    from sitegen.search.lunr_index import build_index, compact_json, fast_index_json, serialize_index, stem
+    from sitegen.search.shards import search_outputs
+    from sitegen.site.collect import collect
 
     config = load_config(Path(project))
     documents = search_documents(collect(load_papers(config), config))
@@ -173,7 +176,7 @@ def _tree_size(folder: Path) -> tuple[int, int]:
 
 
 def _gzipped(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6, mtime=0))  # as build.py measures
+    return len(gzip.compress(data, compresslevel=6, mtime=0))  # as sitegen/search/files.py measures
 
 
 _JS_ESCAPE = re.compile(r"\\(\\|'|u2028|u2029)")

@@ -13,7 +13,7 @@ and a comment count.
 
 writes `content/papers/*.md`, `content/tags.yaml`, `theme/` (copied) and a
 `pyproject.toml` with `[tool.sitegen]`, so the folder builds with
-`python -m sitegen build --root /tmp/corpus-1k` (or `sitegen.build`).
+`python -m sitegen build --root /tmp/corpus-1k` (or `sitegen.build.build`).
 Same N and seed: same bytes.
 """
 
@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitegen.frontmatter import escape_markdown, parse_page, render_page
+from sitegen.content.frontmatter import escape_markdown, parse_page, render_page
+from sitegen.content.slugs import disambiguated, slugify
 from sitegen.model import Organisation, Paper
-from sitegen.render import plain_text
-from sitegen.slugs import disambiguated, slugify
+from sitegen.site.render import plain_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PAPERS = ROOT / "content" / "papers"

@@ -22,7 +22,7 @@ SKELETON = Path(__file__).resolve().parent / "hugo"
 
 def write_site(project: Path, folder: Path) -> int:
     """A Hugo site in `folder` holding the papers of the sitegen `project`."""
-    from sitegen.build import load_papers
+    from sitegen.build.load import load_papers
     from sitegen.config import load_config
 
     if folder.exists():

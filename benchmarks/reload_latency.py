@@ -42,10 +42,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout without installing
 
 from sitegen.config import load_config
-from sitegen.frontmatter import parse_page, render_page
-from sitegen.preview import start_preview
-from sitegen.serve import EVENTS_PATH, Preview
-from sitegen.slugs import slugify
+from sitegen.content.frontmatter import parse_page, render_page
+from sitegen.content.slugs import slugify
+from sitegen.serve.preview import start_preview
+from sitegen.serve.server import EVENTS_PATH, Preview
 
 EVENT_TIMEOUT = 300.0
 """Give up on an edit after this long: a rebuild of a large site is slow, but not this slow."""

@@ -90,7 +90,7 @@ def _config(args: argparse.Namespace, **flags: object) -> Config:
 
 
 def _convert(args: argparse.Namespace) -> int:
-    from sitegen.convert import convert
+    from sitegen.inputs.convert import convert
 
     report = convert(_config(args), args.digests, args.listing_date, args.force)
     for digest in report.digests:
@@ -107,7 +107,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from sitegen.build import build
+    from sitegen.build.build import build
 
     config = _config(args, base_url=args.base_url, page_size=args.page_size)
     report = build(config, args.output, args.drafts)
@@ -121,8 +121,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from sitegen.preview import start_preview
-    from sitegen.serve import run
+    from sitegen.serve.preview import start_preview
+    from sitegen.serve.server import run
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"warning: serving on {args.host}: the preview is reachable from other machines", file=sys.stderr)
@@ -133,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _new(args: argparse.Namespace) -> int:
-    from sitegen.convert import new_page
+    from sitegen.inputs.convert import new_page
 
     path = new_page(_config(args), args.title, args.date or dt.date.today())
     print(f"created {path}")

@@ -3,7 +3,7 @@
 The ``browser`` fixture drives Debian's Chromium through Playwright; ``static_server``
 serves a built site over real HTTP on 127.0.0.1, as a static host would.
 ``--update-golden`` rewrites tests/golden/ from the current build instead of
-comparing against it: ``python -m pytest tests/test_build.py --update-golden``,
+comparing against it: ``python -m pytest tests/build/test_build.py --update-golden``,
 then review the change with ``git diff tests/golden``.
 """
 

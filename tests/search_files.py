@@ -1,7 +1,7 @@
-"""Read a site's search files (sitegen/search_shards.py) in Python, and run tests/search_shards.js on them.
+"""Read a site's search files (sitegen/search/shards.py) in Python, and run tests/search_shards.js on them.
 
 Each file is a script around `JSON.parse('...')`. `script_payload` undoes the
-JavaScript string literal and parses the JSON; tests/test_search_shards.py
+JavaScript string literal and parses the JSON; tests/search/test_shards.py
 checks that it reads what Node reads.
 """
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from sitegen.build import load_papers
+from sitegen.build.load import load_papers
 from sitegen.cli import main as sitegen_main
 from sitegen.config import load_config
 

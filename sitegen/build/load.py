@@ -1,0 +1,107 @@
+"""content/papers -> Papers: every page validated, all problems of all files reported together.
+
+A page whose file has the size and modification time the parse cache saw is
+not parsed again; a first build of a large archive parses half its pages in a
+second process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
+from pathlib import Path
+
+from sitegen.build.cache import ParsedPage
+from sitegen.config import Config
+from sitegen.content.frontmatter import parse_page
+from sitegen.errors import BuildFailed, SourceError
+from sitegen.fsutil import read_text
+from sitegen.model import Loc, Paper
+from sitegen.search.worker import worker_pool
+from sitegen.site.render import plain_text
+
+PARALLEL_PARSE_FROM = 2000
+"""Pages to parse from which half of them are parsed in a second process (a first build of a large archive)."""
+
+
+def load_papers(config: Config, drafts: bool = False) -> list[Paper]:
+    """Every page under content/papers, validated; all problems of all files reported together."""
+    papers, _ = read_pages(config, {})
+    return [paper for paper in papers if drafts or not paper.draft]
+
+
+def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Paper], dict[str, ParsedPage]]:
+    """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again."""
+    folder_text = str(config.papers_dir)
+    found: dict[str, tuple[os.stat_result | None, Paper | None, str]] = {}
+    missing: list[str] = []
+    for key in _page_names(config.papers_dir):
+        where = os.path.join(folder_text, key)  # the key is the name, not the path: the cache gets published
+        try:
+            status: os.stat_result | None = os.stat(where)
+        except OSError:
+            status = None
+        hit = known.get(key)
+        if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
+            kept = hit.paper
+            if str(kept.loc.path) != where:  # the pages folder moved since
+                kept = replace(kept, loc=Loc(Path(where), kept.loc.line))
+            found[key] = (status, kept, hit.text)
+        else:
+            found[key] = (status, None, "")
+            missing.append(where)
+    errors: list[SourceError] = []
+    for where, (fresh, text, problems) in zip(missing, _parse_all(missing)):
+        key = os.path.basename(where)
+        found[key] = (found[key][0], fresh, text)
+        errors.extend(problems)
+    if errors:
+        raise BuildFailed(errors)
+    papers: list[Paper] = []
+    parsed: dict[str, ParsedPage] = {}
+    for key, (status, paper, text) in found.items():
+        if paper is None:
+            continue
+        if status is not None:
+            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper, text)
+        papers.append(paper)
+    return papers, parsed
+
+
+def _parse_all(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
+    """Each page parsed, with its plain text, or the problems found in it; in the order given."""
+    if len(paths) < PARALLEL_PARSE_FROM:
+        return _parse_pages(paths)
+    half = len(paths) // 2
+    try:
+        with worker_pool() as pool:
+            later = pool.submit(_parse_pages, paths[half:])
+            return _parse_pages(paths[:half]) + later.result()
+    except (OSError, BrokenProcessPool):
+        return _parse_pages(paths)
+
+
+def _parse_pages(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
+    results: list[tuple[Paper | None, str, list[SourceError]]] = []
+    for where in paths:
+        path = Path(where)
+        try:
+            paper = parse_page(read_text(path), path)
+        except BuildFailed as failure:
+            results.append((None, "", list(failure.errors)))
+        except SourceError as error:
+            results.append((None, "", [error]))
+        else:
+            results.append((paper, plain_text(paper.body), []))
+    return results
+
+
+def _page_names(folder: Path) -> list[str]:
+    """The `.md` file names in ``folder``, sorted (strings sort far faster than Paths)."""
+    try:
+        with os.scandir(folder) as scan:
+            return sorted(entry.name for entry in scan if entry.name.endswith(".md") and not entry.name.startswith("."))
+    except FileNotFoundError:
+        return []

@@ -1,0 +1,227 @@
+"""Paper <-> Markdown page text (pure): the format of content/papers/<slug>.md.
+
+A page is a YAML front matter block between ``---`` lines, then the abstract as
+Markdown. Writing then reading a page gives the same Paper back, and every problem
+a person can make while editing is reported with the line it is on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sitegen.content.slugs import is_slug
+from sitegen.errors import BuildFailed, SourceError
+from sitegen.model import Loc, Organisation, Paper
+
+FENCE = "---"
+KEYS = ("title", "slug", "date", "authors", "organisation", "comments", "tags", "links", "sources", "draft")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&!#|~{}])")
+_LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _PageLoader(_SafeLoader):  # type: ignore[misc,valid-type]
+    """SafeLoader that leaves dates as text, so a bad date is reported with its line
+    instead of failing inside PyYAML with a bare ValueError."""
+
+
+_PageLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def escape_markdown(text: str) -> str:
+    """Plain text -> Markdown that renders as exactly that text (no emphasis, links, HTML)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _LINE_START_MARKUP.sub(lambda m: m[1] + m[2][:-1] + "\\" + m[2][-1], escaped)
+
+
+def render_page(paper: Paper) -> str:
+    """The page text for a paper; stable byte for byte, so re-running convert changes nothing."""
+    meta: dict[str, Any] = {"title": paper.title}
+    if paper.date is not None:
+        meta["date"] = paper.date
+    if paper.authors is not None:
+        meta["authors"] = paper.authors
+    if paper.organisation is not None:
+        meta["organisation"] = {"id": paper.organisation.id, "name": paper.organisation.name}
+    if paper.comments is not None:
+        meta["comments"] = paper.comments
+    meta["tags"] = list(paper.tags)
+    if paper.links:
+        meta["links"] = list(paper.links)
+    if paper.sources:
+        meta["sources"] = list(paper.sources)
+    if paper.draft:
+        meta["draft"] = True
+    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False)
+    body = paper.body.strip()
+    return f"{FENCE}\n{header}{FENCE}\n" + (f"\n{body}\n" if body else "")
+
+
+def parse_page(text: str, path: Path) -> Paper:
+    """Read one page; raise BuildFailed listing every problem found in it."""
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    header, body = _split(text, path)
+    loader = _PageLoader(header)
+    try:
+        document = loader.get_single_node()
+        values = loader.construct_document(document) if document is not None else None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = 2 + mark.line if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        raise BuildFailed([SourceError(Loc(path, line), f"front matter is not valid YAML: {problem}")]) from None
+    except ValueError as error:  # PyYAML's int() of a number longer than 4300 digits
+        raise BuildFailed([SourceError(Loc(path, 1), f"front matter has a value sitegen cannot read: {error}")]) from None
+    finally:
+        loader.dispose()
+    if not isinstance(values, dict) or not isinstance(document, yaml.MappingNode):
+        raise BuildFailed([SourceError(Loc(path, 2), "front matter must be a mapping of keys such as 'title: ...'")])
+    lines: dict[str, int] = {}
+    for key, _ in document.value:
+        if isinstance(key, yaml.ScalarNode):
+            if key.value in lines:  # a dict would keep the last silently, losing what the first said
+                message = f"key {key.value!r} appears twice (first on line {lines[key.value]}); keep one"
+                raise BuildFailed([SourceError(Loc(path, 2 + key.start_mark.line), message)])
+            lines[key.value] = 2 + key.start_mark.line
+    return _paper(values, lines, body, path)
+
+
+def _split(text: str, path: Path) -> tuple[str, str]:
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FENCE:
+        raise BuildFailed(
+            [SourceError(Loc(path, 1), "a page must start with a '---' line opening its front matter. Did you forget '---'?")]
+        )
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() == FENCE:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]).strip()
+    raise BuildFailed(
+        [SourceError(Loc(path, 1), "front matter opened with '---' is never closed. Did you forget the second '---'?")]
+    )
+
+
+def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path) -> Paper:
+    errors: list[SourceError] = []
+
+    def loc(key: str) -> Loc:
+        return Loc(path, lines.get(key, 2))
+
+    def field(key: str, check: Callable[[Any], Any], need: str) -> Any:
+        if key not in values or values[key] is None:
+            return None
+        try:
+            return check(values[key])
+        except (TypeError, ValueError):
+            errors.append(SourceError(loc(key), f"'{key}' must be {need}, not {values[key]!r}"))
+            return None
+
+    for key in values:
+        if key not in KEYS:
+            close = difflib.get_close_matches(str(key), KEYS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else f" Known keys: {', '.join(KEYS)}."
+            errors.append(SourceError(Loc(path, lines.get(str(key), 2)), f"unknown front matter key {key!r}.{hint}"))
+
+    title = field("title", _text, "text")
+    if not title:
+        errors.append(SourceError(Loc(path, lines.get("title", 2)), "missing 'title': every page needs one"))
+    slug = field("slug", _slug, "lowercase words joined by hyphens (a-z, 0-9), e.g. my-paper") or path.stem
+    if not is_slug(slug):
+        errors.append(
+            SourceError(Loc(path, 1), f"file name {path.name!r} is not a safe slug; rename it or set 'slug: my-paper'")
+        )
+    date = field("date", _date, "a date written YYYY-MM-DD")
+    authors = field("authors", _count, "a whole number")
+    comments = field("comments", _count, "a whole number")
+    organisation = field("organisation", _organisation, "a mapping with 'id' and 'name'")
+    tags = field("tags", _tags, "a list of tag names (lowercase words joined by hyphens)") or ()
+    links = field("links", _links, "a list of http(s) URLs") or ()
+    sources = field("sources", _strings, "a list of digest file names") or ()
+    draft = field("draft", _bool, "true or false") or False
+    if errors:
+        raise BuildFailed(sorted(errors, key=lambda error: error.loc.line or 0))
+    return Paper(
+        slug=slug,
+        title=title,
+        body=body,
+        date=date,
+        authors=authors,
+        organisation=organisation,
+        comments=comments,
+        tags=tags,
+        links=links,
+        sources=sources,
+        draft=draft,
+        loc=Loc(path, lines["slug"] if "slug" in values else None),
+    )
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        raise TypeError
+    return " ".join(str(value).split())
+
+
+def _slug(value: Any) -> str:
+    if not isinstance(value, str) or not is_slug(value):
+        raise ValueError
+    return value
+
+
+def _date(value: Any) -> dt.date:
+    if not isinstance(value, str):
+        raise TypeError
+    return dt.date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else _raise(ValueError)
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError
+    return value
+
+
+def _organisation(value: Any) -> Organisation:
+    if not isinstance(value, dict) or set(value) - {"id", "name"} or "id" not in value:
+        raise ValueError
+    return Organisation(_text(value["id"]), _text(value.get("name") or value["id"]))
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ValueError
+    return tuple(item.strip() for item in value)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    tags = _strings(value)
+    if not all(is_slug(tag) for tag in tags):
+        raise ValueError
+    return tuple(dict.fromkeys(tags))
+
+
+def _links(value: Any) -> tuple[str, ...]:
+    links = _strings(value)
+    if not all(re.match(r"https?://[^\s]+$", link) for link in links):
+        raise ValueError
+    return links
+
+
+def _raise(error: type[Exception]) -> Any:
+    raise error

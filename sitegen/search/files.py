@@ -1,0 +1,192 @@
+"""The search files of one build: made again only when a paper changed, in a second process on large sites.
+
+The last build's record (a key over everything the files are made from, and
+each file's size and digest) says whether the files on disk are still the ones
+this site would make; then nothing is made or written. Otherwise the files are
+made in a worker process while pages render, and their gzipped sizes (for the
+build summary) are measured while the site is written, unless the record
+already knows a file's bytes: an edit changes one shard of many.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from sitegen.model import Paper
+from sitegen.search.lunr_index import SearchDocument, short_ref
+from sitegen.search.shards import search_fingerprint, search_outputs
+from sitegen.search.worker import SearchWorker, worker_pool
+from sitegen.site.collect import Site, paper_path
+from sitegen.site.render import plain_text
+
+PARALLEL_SEARCH_FROM = 2000
+"""Papers from which the index is built in a second process while pages render (2 cores: about
+a third off a 10,000-paper build); below it, starting that process costs more than it saves."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchSizes:
+    """The search files with their bytes, raw and gzipped, as a phone would download them."""
+
+    files: dict[str, tuple[int, int]]
+    """Path -> (bytes, gzipped bytes)."""
+    rebuilt: bool
+
+    @property
+    def raw(self) -> int:
+        return sum(raw for raw, _ in self.files.values())
+
+    @property
+    def gzipped(self) -> int:
+        return sum(gzipped for _, gzipped in self.files.values())
+
+
+def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:
+    """One document per paper, referred to by its position (``short_ref``).
+
+    ``texts`` maps Markdown bodies to their plain text where it is already known.
+    """
+    known = texts or {}
+    return [
+        SearchDocument(
+            ref=short_ref(position),
+            title=paper.title,
+            url=paper_path(paper),
+            date=paper.date.isoformat() if paper.date else None,
+            tags=paper.tags,
+            organisation=paper.organisation.name if paper.organisation else "",
+            abstract=known[paper.body] if paper.body in known else plain_text(paper.body),
+        )
+        for position, paper in enumerate(site.papers)
+    ]
+
+
+def search_key(site: Site, digest: Callable[[Paper], bytes]) -> str:
+    """Everything the search files are made from (and a little more), without making the documents."""
+    hashed = hashlib.sha256(search_fingerprint([], site.config.search_shard_kib).encode("ascii"))
+    for paper in site.papers:
+        hashed.update(digest(paper))
+    return hashed.hexdigest()
+
+
+class SearchFiles:
+    """The search files of one build, from the moment pages start rendering to the record for the next build.
+
+    ``previous`` is the last build's record (``finish`` gives this build's);
+    ``intact(path, key)`` says whether a file on disk is as the build that
+    recorded ``key`` wrote it; ``digest`` hashes a paper; ``worker`` is a
+    session's long-lived process, if any. Use as a context manager: leaving it
+    stops whatever is still running.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        texts: Mapping[str, str],
+        previous: Mapping[str, Any],
+        intact: Callable[[str, str], bool],
+        digest: Callable[[Paper], bytes],
+        worker: SearchWorker | None = None,
+    ) -> None:
+        self.key = search_key(site, digest)
+        self._previous = previous
+        self._stack = ExitStack()
+        self._made: dict[str, bytes] = {}
+        self._digests: dict[str, str] = {}
+        self._gzipped: dict[str, int | Future[int]] = {}
+        reusable = _recorded_sizes(previous, self.key)
+        if reusable is not None and not all(intact(path, self.key) for path in reusable.files):
+            reusable = None
+        self._reused = reusable
+        if reusable is None:
+            self._wait = self._start(search_documents(site, texts), site.config.search_shard_kib, worker)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._stack.close()
+
+    def files(self) -> dict[str, bytes | None]:
+        """Path -> bytes, or None for a file already on disk as it should be; waits for the worker."""
+        if self._reused is not None:
+            return dict.fromkeys(self._reused.files)
+        self._made = self._wait()
+        self._digests = {path: hashlib.sha256(data).hexdigest() for path, data in self._made.items()}
+        known = _gzipped_by_digest(self._previous)
+        gzipping = self._stack.enter_context(ThreadPoolExecutor(max_workers=2))  # zlib lets go of the GIL
+        self._gzipped = {
+            path: known[self._digests[path]] if self._digests[path] in known else gzipping.submit(_gzipped, data)
+            for path, data in self._made.items()
+        }
+        return dict(self._made)
+
+    def finish(self) -> tuple[SearchSizes, dict[str, Any]]:
+        """The files' sizes and the record the next build compares against; call after ``files``."""
+        if self._reused is not None:
+            return self._reused, dict(self._previous)
+        sizes = {
+            path: (len(self._made[path]), size if isinstance(size, int) else size.result())
+            for path, size in self._gzipped.items()
+        }
+        return SearchSizes(sizes, rebuilt=True), {"key": self.key, "files": sizes, "digests": self._digests}
+
+    def _start(self, documents: list[SearchDocument], shard_kib: int, worker: SearchWorker | None) -> Callable[[], dict[str, bytes]]:
+        """Start making the files; the function returned waits for them.
+
+        A session's worker is used whatever the size (it is already up, and
+        remembers the last build's work). If the second process cannot start or
+        dies (out of memory, killed), the files are made in this one: a build
+        never fails for want of a process.
+        """
+        if worker is not None or len(documents) >= PARALLEL_SEARCH_FROM:
+            try:
+                if worker is not None:
+                    future = worker.submit(documents, shard_kib)
+                else:
+                    future = self._stack.enter_context(worker_pool()).submit(search_outputs, documents, shard_kib)
+            except (OSError, BrokenProcessPool):
+                pass
+            else:
+
+                def wait() -> dict[str, bytes]:
+                    try:
+                        return future.result()
+                    except BrokenProcessPool:
+                        if worker is not None:
+                            worker.drop()
+                        return search_outputs(documents, shard_kib)
+
+                return wait
+        files = search_outputs(documents, shard_kib)
+        return lambda: files
+
+
+def _recorded_sizes(recorded: Mapping[str, Any], key: str) -> SearchSizes | None:
+    """The sizes recorded by the build that made the search files from the same documents."""
+    try:
+        if recorded.get("key") == key:
+            files = {str(path): (int(raw), int(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
+            return SearchSizes(files, rebuilt=False)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return None
+
+
+def _gzipped_by_digest(recorded: Mapping[str, Any]) -> dict[str, int]:
+    try:
+        return {str(recorded["digests"][path]): int(sizes[1]) for path, sizes in recorded["files"].items()}
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError):
+        return {}
+
+
+def _gzipped(data: bytes) -> int:
+    return len(gzip.compress(data, compresslevel=6, mtime=0))

@@ -1,0 +1,323 @@
+"""The search files a site ships: a vocabulary, and the index split into shards the browser adds one by one.
+
+One lunr index of 10,000 papers is 21 MiB of JSON (6.4 MiB gzipped) that
+takes over a second to parse before the first query. Most of those bytes are
+redundant: each posting is the transpose of a field vector, and each vector
+weight is lunr's BM25 of a term frequency and corpus-wide statistics. So the
+files carry term frequencies only, and search.js rebuilds, shard by shard,
+exactly the lunr index `fast_index_json` writes, with lunr.js's own builder
+arithmetic:
+
+* every shard is scored with the whole site's statistics (document count,
+  average field lengths, document frequency per term), and every shard
+  shares one token set and one numbering of the whole vocabulary, so a
+  paper's score is the one the single index gives it and hits merged from
+  the shards are the single index's hits (tests/search/test_shards.py
+  compares the expanded index with `fast_index_json` byte for byte, and the
+  hits of the parity queries);
+* shards hold whole years, newest first, while they fit the size budget; a
+  year over it is cut into equal parts. The page searches the newest shard
+  as soon as it arrives and adds the others as they load.
+
+Files, by path relative to the site root. Each is a script, so the search
+page also works from `file://`, where `fetch` is refused; the payload is
+JSON text handed to `JSON.parse`, which engines parse faster than a literal:
+
+* `search/index.js` sets `window.SITEGEN_SEARCH` to
+  `{format, lunr, fields, boosts, k1, b, pipeline, documents, fieldLengths,
+  terms, df, tags, years, shards: [{file, count}]}`: `terms` lists the
+  vocabulary by lunr term number, `df[n]` counts the (document, field)
+  pairs holding term n (what `lunr.idf` counts), `fieldLengths` sums each
+  field's length over all papers.
+* `search/shard-K.js` pushes `{refs, terms, docs, store}` onto
+  `window.SITEGEN_SEARCH_SHARDS`: `terms` are the shard's own terms in term
+  number order; `docs[i][f]` lists the terms of field f of paper `refs[i]`,
+  one entry per occurrence, as shard term ids in increasing order written
+  as differences from the previous id (the first from -1): 0 repeats the
+  term. `store[i]` is what a hit shows: `{"t": title, "u": url, "d": date,
+  "g": [tags], "o": organisation, "a": abstract}`, `d`, `g` and `o` left out
+  when empty; `u` is relative to the site root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain, pairwise
+from typing import Any
+
+import lunr
+
+from sitegen.search.lunr_index import (
+    FIELDS,
+    CountedFields,
+    SearchDocument,
+    TermCounts,
+    check_refs,
+    compact_json,
+    count_terms,
+    no_cycle_collection,
+)
+
+__all__ = [
+    "INDEX_SCRIPT",
+    "SHARDS_GLOBAL",
+    "SearchMemory",
+    "ShardPlan",
+    "plan_shards",
+    "search_fingerprint",
+    "search_outputs",
+]
+
+INDEX_SCRIPT = "search/index.js"
+INDEX_GLOBAL = "SITEGEN_SEARCH"
+SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
+
+# Bump when the bytes written for the same documents change, so fingerprints
+# taken by an older sitegen no longer match.
+FORMAT = "sitegen-search-2"
+
+# lunr.js's Builder defaults; search.js reads them from the index script.
+_K1 = 1.2
+_B = 0.75
+
+
+@dataclass(slots=True)
+class SearchMemory:
+    """What a process that makes the search files build after build keeps from one to the next.
+
+    The preview's search worker stays up between saves: with this, a save
+    tokenizes only the papers that changed and encodes only the shards whose
+    papers or terms changed. Each call leaves only its own documents' entries.
+    """
+
+    counts: dict[tuple[str, ...], CountedFields] = field(default_factory=dict)
+    shards: dict[tuple[Any, ...], list[tuple[int, str]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ShardPlan:
+    """Which papers go into which shard: consecutive runs of document positions."""
+
+    shards: tuple[range, ...]
+
+
+def search_outputs(
+    documents: Sequence[SearchDocument], shard_kib: int = 256, memory: SearchMemory | None = None
+) -> dict[str, bytes]:
+    """Every search file of the site by path relative to its root; the same documents give the same bytes.
+
+    ``shard_kib`` is the budget of a shard's index part (refs, terms and
+    docs, before compression): the part the browser turns into lunr
+    structures, so what its load time follows. A shard holding one paper
+    may exceed it.
+    """
+    check_refs(documents)
+    with no_cycle_collection():
+        return _search_outputs(documents, shard_kib, memory)
+
+
+def _search_outputs(documents: Sequence[SearchDocument], shard_kib: int, memory: SearchMemory | None) -> dict[str, bytes]:
+    counts = count_terms(documents, None if memory is None else memory.counts)
+    budget = shard_kib * 1024
+    encoded: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
+    for shard in plan_shards(documents, counts, budget).shards:
+        terms = _numbered_terms(counts, shard)
+        key = (budget, terms, *(documents[position] for position in shard))
+        known = memory.shards.get(key) if memory is not None else None
+        encoded[key] = known if known is not None else _encode_within(documents, counts, shard, budget, terms)
+    if memory is not None:
+        memory.shards = encoded
+    shards = [part for parts in encoded.values() for part in parts]
+    outputs = {f"search/shard-{number}.js": _script_push(SHARDS_GLOBAL, text) for number, (_, text) in enumerate(shards)}
+    outputs[INDEX_SCRIPT] = _script_assign(INDEX_GLOBAL, _index_json(documents, counts, [size for size, _ in shards]))
+    return outputs
+
+
+def plan_shards(documents: Sequence[SearchDocument], counts: TermCounts, budget: int) -> ShardPlan:
+    """Whole years, newest first, while they fit ``budget`` bytes by estimate; a bigger year in equal parts.
+
+    The estimate (a few bytes per term occurrence, plus the shard's distinct
+    terms) avoids encoding twice; `_encode_within` checks the real size.
+    Year boundaries keep shards stable: an edit reshapes at most its year.
+    """
+    shards: list[range] = []
+    pending: range | None = None
+    pending_terms: set[str] = set()
+    for year in _year_runs(documents):
+        terms = _terms_of(counts, year)
+        size = _estimate(counts, year, terms)
+        if pending is not None:
+            merged = pending_terms | terms
+            if _estimate(counts, range(pending.start, year.stop), merged) <= budget:
+                pending, pending_terms = range(pending.start, year.stop), merged
+                continue
+            shards.append(pending)
+            pending = None
+        if size <= budget:
+            pending, pending_terms = year, terms
+        else:
+            shards.extend(_parts_within(counts, year, math.ceil(size / budget), budget))
+    if pending is not None:
+        shards.append(pending)
+    return ShardPlan(tuple(shards))
+
+
+# Bytes of one term occurrence in `docs` ("123," on average, with brackets)
+# and of one paper's ref and brackets, slightly over what 10,000 generated
+# papers measure, so estimates err on the side of smaller shards.
+_BYTES_PER_OCCURRENCE = 3.5
+_BYTES_PER_PAPER = 20
+
+
+def _estimate(counts: TermCounts, positions: range, terms: set[str]) -> int:
+    occurrences = sum(length for position in positions for length, _ in counts.fields[position])
+    vocabulary = sum(len(term.encode("utf-8")) + 3 for term in terms)
+    return int(occurrences * _BYTES_PER_OCCURRENCE) + _BYTES_PER_PAPER * len(positions) + vocabulary
+
+
+def _terms_of(counts: TermCounts, positions: range) -> set[str]:
+    terms: set[str] = set()
+    for position in positions:
+        for _, frequencies in counts.fields[position]:
+            terms.update(frequencies)
+    return terms
+
+
+def _year_runs(documents: Sequence[SearchDocument]) -> list[range]:
+    """Runs of consecutive documents of the same year (undated ones form their own run)."""
+    runs: list[range] = []
+    start = 0
+    for position in range(1, len(documents) + 1):
+        if position == len(documents) or _year(documents[position]) != _year(documents[start]):
+            runs.append(range(start, position))
+            start = position
+    return runs
+
+
+def _year(document: SearchDocument) -> str:
+    return document.date[:4] if document.date else ""
+
+
+def _parts_within(counts: TermCounts, year: range, parts: int, budget: int) -> list[range]:
+    """The fewest equal parts, from ``parts`` up, each within budget by estimate (each carries its own terms)."""
+    while True:
+        cut = _equal_parts(year, parts)
+        largest = max(_estimate(counts, part, _terms_of(counts, part)) for part in cut)
+        if largest <= budget or parts >= len(year):
+            return cut
+        parts = max(parts + 1, math.floor(parts * largest / budget))
+
+
+def _equal_parts(positions: range, parts: int) -> list[range]:
+    parts = max(1, min(parts, len(positions)))
+    bounds = [positions.start + len(positions) * part // parts for part in range(parts + 1)]
+    return [range(a, b) for a, b in pairwise(bounds)]
+
+
+def _encode_within(
+    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, budget: int, terms: Sequence[str]
+) -> list[tuple[int, str]]:
+    """(papers, JSON) of the shard, whose terms by number are ``terms``, or of its halves if over budget after all."""
+    index_part = _shard_index_json(documents, counts, shard, terms)
+    if len(index_part.encode("utf-8")) > budget and len(shard) > 1:
+        return [
+            part
+            for half in _equal_parts(shard, 2)
+            for part in _encode_within(documents, counts, half, budget, _numbered_terms(counts, half))
+        ]
+    store = ",".join(compact_json(_store_entry(documents[position])) for position in shard)
+    return [(len(shard), f'{index_part[:-1]},"store":[{store}]}}')]
+
+
+def _numbered_terms(counts: TermCounts, shard: range) -> tuple[str, ...]:
+    return tuple(sorted(_terms_of(counts, shard), key=counts.numbers.__getitem__))
+
+
+def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard: range, terms: Sequence[str]) -> str:
+    local = {term: position for position, term in enumerate(terms)}
+    docs: list[str] = []
+    for position in shard:
+        fields: list[str] = []
+        for _, frequencies in counts.fields[position]:
+            ids = sorted(map(local.__getitem__, frequencies.elements()))  # a term tf times: gaps of 0 repeat it
+            fields.append(f"[{','.join(map(str, [b - a for a, b in zip([-1, *ids], ids)]))}]")
+        docs.append(f"[{','.join(fields)}]")
+    refs = compact_json([documents[position].ref for position in shard])
+    return f'{{"refs":{refs},"terms":{compact_json(terms)},"docs":[{",".join(docs)}]}}'
+
+
+def _index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard_sizes: list[int]) -> str:
+    document_frequency: Counter[str] = Counter(
+        chain.from_iterable(frequencies for fields in counts.fields for _, frequencies in fields)
+    )
+    tags = sorted({tag for document in documents for tag in document.tags})
+    years = sorted({document.date[:4] for document in documents if document.date}, reverse=True)
+    if any(document.date is None for document in documents):
+        years.append("undated")
+    index: dict[str, Any] = {
+        "format": FORMAT,
+        "lunr": lunr.__TARGET_JS_VERSION__,
+        "fields": [name for name, _ in FIELDS],
+        "boosts": [boost for _, boost in FIELDS],
+        "k1": _K1,
+        "b": _B,
+        "pipeline": ["stemmer"],
+        "documents": len(documents),
+        "fieldLengths": counts.length_sums,
+        "terms": list(counts.numbers),
+        "df": [document_frequency[term] for term in counts.numbers],
+        "tags": tags,
+        "years": years,
+        "shards": [{"file": f"shard-{number}.js", "count": size} for number, size in enumerate(shard_sizes)],
+    }
+    return compact_json(index)
+
+
+def _store_entry(document: SearchDocument) -> dict[str, Any]:
+    entry: dict[str, Any] = {"t": document.title, "u": document.url}
+    if document.date is not None:
+        entry["d"] = document.date
+    if document.tags:
+        entry["g"] = list(document.tags)
+    if document.organisation:
+        entry["o"] = document.organisation
+    entry["a"] = document.abstract
+    return entry
+
+
+def _js_string(json_text: str) -> str:
+    """JSON text as a single-quoted JavaScript string literal.
+
+    JSON escapes every other line terminator; U+2028/U+2029 end a line in
+    JavaScript before ES2019.
+    """
+    escaped = json_text.replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + escaped.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "'"
+
+
+def _script_assign(name: str, json_text: str) -> bytes:
+    return f"window.{name}=JSON.parse({_js_string(json_text)});\n".encode()
+
+
+def _script_push(name: str, json_text: str) -> bytes:
+    return f"(window.{name}=window.{name}||[]).push(JSON.parse({_js_string(json_text)}));\n".encode()
+
+
+def search_fingerprint(documents: Sequence[SearchDocument], shard_kib: int = 256) -> str:
+    """A sha256 hex digest of every input to `search_outputs`, so a build can skip unchanged search files.
+
+    Covers the documents in order (order fixes term numbers and shards),
+    the field boosts, the shard budget, this format and the lunr.py version.
+    """
+    payload = {
+        "format": FORMAT,
+        "lunr": lunr.__VERSION__,
+        "fields": FIELDS,
+        "shard_kib": shard_kib,
+        "documents": [[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract] for d in documents],
+    }
+    return hashlib.sha256(compact_json(payload).encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,157 @@
+"""Site -> the list of pages to render: which template, at which path, with which context (pure).
+
+This is the URL plan of the whole site in one place, so two pages can never
+claim one path without the plan noticing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from markupsafe import Markup, escape
+
+from sitegen.model import Paper
+from sitegen.site.collect import Month, Site, paper_path
+from sitegen.site.render import relative_url
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    path: str
+    """Output file relative to the site root, e.g. ``papers/x/index.html``."""
+    template: str
+    context: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """Where one page of a paginated listing sits among its siblings."""
+
+    number: int
+    paths: tuple[str, ...]
+    """Site path of every page of the listing, first one first."""
+
+    @property
+    def count(self) -> int:
+        return len(self.paths)
+
+    @property
+    def previous(self) -> str | None:
+        return self.paths[self.number - 2] if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.paths[self.number] if self.number < self.count else None
+
+
+def plan(site: Site) -> list[Page]:
+    """Every page of the site, in a stable order."""
+    pages = [
+        *_listing(site, "", "index.html", "All papers", site.papers, feed="feed.xml"),
+        *_paper_pages(site),
+        Page("tags/index.html", "tags.html", {"site": site, "title": "Tags"}),
+        Page("dates/index.html", "dates.html", {"site": site, "title": "Dates", "chart": month_chart(site.months, "dates/index.html")}),
+        Page("search/index.html", "search.html", {"site": site, "title": "Search"}),
+        Page("404.html", "404.html", {"site": site, "title": "Page not found", "base_path": urlsplit(site.config.base_url).path}),
+        Page("feed.xml", "feed.xml", _feed(site, site.config.title, "", site.papers)),
+        Page("robots.txt", "robots.txt", {"site": site}),
+    ]
+    for tag in site.tags:
+        pages += _listing(site, tag.path, "tag.html", f"Tag: {tag.name}", tag.papers, feed=f"{tag.path}feed.xml", tag=tag)
+        pages.append(Page(f"{tag.path}feed.xml", "feed.xml", _feed(site, f"{site.config.title}: {tag.name}", tag.path, tag.papers)))
+    for year in site.years:
+        pages.append(Page(f"{year.path}index.html", "year.html", {"site": site, "title": str(year.year), "year": year}))
+        for month in year.months:
+            pages.append(Page(f"{month.path}index.html", "month.html", {"site": site, "title": month.name, "month": month, "papers": month.papers}))
+    if site.undated:
+        pages += _listing(site, "dates/undated/", "undated.html", "Undated papers", site.undated)
+    html_paths = [page.path for page in pages if page.path.endswith(".html") and page.path != "404.html"]
+    pages.append(Page("sitemap.xml", "sitemap.xml", {"site": site, "urls": [_absolute(site, path) for path in html_paths]}))
+    return pages
+
+
+def _listing(
+    site: Site, base: str, template: str, title: str, papers: Sequence[Paper], **extra: Any
+) -> Iterator[Page]:
+    size = site.config.page_size
+    count = max(1, -(-len(papers) // size))
+    paths = tuple(base if number == 1 else f"{base}page/{number}/" for number in range(1, count + 1))
+    for number, path in enumerate(paths, start=1):
+        pagination = Pagination(number, paths)
+        heading = title if number == 1 else f"{title} (page {number} of {count})"
+        context = {"site": site, "title": heading, "papers": papers[(number - 1) * size : number * size], "pagination": pagination, **extra}
+        yield Page(f"{path}index.html", template, context)
+
+
+def _paper_pages(site: Site) -> Iterator[Page]:
+    papers = site.papers
+    for index, paper in enumerate(papers):
+        newer = papers[index - 1] if index > 0 else None
+        older = papers[index + 1] if index + 1 < len(papers) else None
+        context = {"site": site, "title": paper.title, "paper": paper, "newer": newer, "older": older}
+        yield Page(f"{paper_path(paper)}index.html", "paper.html", context)
+
+
+def _feed(site: Site, title: str, base: str, papers: Sequence[Paper]) -> dict[str, Any]:
+    """Atom needs dates, so a feed lists the newest dated papers; its own date is the newest one's."""
+    entries = [paper for paper in papers if paper.date is not None][: site.config.feed_size]
+    updated = entries[0].date if entries else dt.date(1970, 1, 1)
+    return {
+        "site": site,
+        "title": title,
+        "feed_url": _absolute(site, f"{base}feed.xml"),
+        "home_url": _absolute(site, base),
+        "updated": updated,
+        "entries": [(paper, _absolute(site, paper_path(paper))) for paper in entries],
+    }
+
+
+def _absolute(site: Site, path: str) -> str:
+    return site.config.base_url + path
+
+
+def month_chart(months: Sequence[Month], page: str) -> Markup:
+    """Papers per month as an inline SVG bar chart: drawn at build time, no script needed.
+
+    Every month from the first to the last is a slot, so gaps show as gaps.
+    """
+    if not months:
+        return Markup("")
+    counts = {(month.year, month.month): month for month in months}
+    first = min(counts)
+    last = max(counts)
+    slots: list[tuple[int, int]] = []
+    year, month = first
+    while (year, month) <= last:
+        slots.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    tallest = max(len(m.papers) for m in months)
+    width, height, gap, top = 12, 100, 2, 14
+    parts = [
+        (
+            f'<svg class="chart" viewBox="0 0 {len(slots) * width} {height + top + 14}" role="group" '
+            f'aria-labelledby="chart-title" preserveAspectRatio="xMinYMin meet">'
+        ),
+        '<title id="chart-title">Papers per month</title>',
+    ]
+    for index, slot in enumerate(slots):
+        x = index * width
+        found = counts.get(slot)
+        label = f"{dt.date(slot[0], slot[1], 1):%B %Y}"
+        if slot[1] == 1 or index == 0:
+            parts.append(f'<text x="{x}" y="{height + top + 12}" class="chart-year">{slot[0]}</text>')
+        if found is None:
+            continue
+        size = len(found.papers)
+        bar = max(2, round(height * size / tallest))
+        noun = "paper" if size == 1 else "papers"
+        parts.append(
+            f'<a href="{escape(relative_url(found.path, page))}" aria-label="{escape(label)}: {size} {noun}"><rect x="{x + gap / 2}" y="{top + height - bar}" width="{width - gap}" '
+            f'height="{bar}"><title>{escape(label)}: {size} {noun}</title></rect></a>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

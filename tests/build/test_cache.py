@@ -1,0 +1,200 @@
+"""Incremental builds: reusing parsed pages and unchanged rendered pages never changes the output."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sitegen.build.build
+import sitegen.build.cache
+import sitegen.build.load
+from sitegen.build.build import BuildSession, build
+from sitegen.build.output import CACHE_DIR
+from sitegen.config import load_config
+from sitegen.content.frontmatter import parse_page
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def published(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.relative_to(folder).parts[0] != CACHE_DIR
+    }
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(REPO / "content", root / "content")
+    shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
+    (root / "theme").symlink_to(REPO / "theme")
+    return root
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths of the pages rendered, in order (template rendering is what incremental builds skip)."""
+    seen: list[str] = []
+    real = sitegen.build.build.render
+
+    def counting(env, template, path, context):  # type: ignore[no-untyped-def]
+        seen.append(path)
+        return real(env, template, path, context)
+
+    monkeypatch.setattr(sitegen.build.build, "render", counting)
+    return seen
+
+
+def first_paper(root: Path) -> Path:
+    return min((root / "content" / "papers").glob("*.md"))
+
+
+def retitle(root: Path) -> None:
+    page = first_paper(root)
+    text = re.sub(r"(?m)^title: .*$", "title: A revised title", page.read_text(encoding="utf-8"), count=1)
+    page.write_text(text, encoding="utf-8")
+
+
+def new_paper(root: Path) -> None:
+    (root / "content" / "papers" / "a-new-paper.md").write_text(
+        "---\ntitle: A new paper\ndate: 2025-12-01\ntags:\n- reasoning\n---\n\nFresh.\n", encoding="utf-8"
+    )
+
+
+def delete_paper(root: Path) -> None:
+    first_paper(root).unlink()
+
+
+def override_template(root: Path) -> None:
+    templates = root / "templates"
+    templates.mkdir(exist_ok=True)
+    source = (REPO / "theme" / "templates" / "paper.html").read_text(encoding="utf-8")
+    (templates / "paper.html").write_text(source.replace("<article", "<article data-override"), encoding="utf-8")
+
+
+def retune_config(root: Path) -> None:
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8") + "page_size = 7\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [retitle, new_paper, delete_paper, override_template, retune_config],
+    ids=["retitle", "new-paper", "delete-paper", "template-override", "config"],
+)
+def test_an_incremental_build_equals_a_fresh_one(project: Path, tmp_path: Path, change: Callable[[Path], None]) -> None:
+    incremental = tmp_path / "incremental"
+    build(load_config(project), incremental)
+    change(project)
+    build(load_config(project), incremental)
+    fresh = tmp_path / "fresh"
+    build(load_config(project), fresh)
+    assert published(incremental) == published(fresh)
+
+
+def test_a_build_without_changes_renders_no_page(project: Path, tmp_path: Path, renders: list[str]) -> None:
+    out = tmp_path / "out"
+    build(load_config(project), out)
+    assert renders
+    renders.clear()
+    report = build(load_config(project), out)
+    assert renders == []
+    assert report.result.written == ()
+
+
+def test_a_build_without_changes_does_not_serialize_the_parse_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Serializing every parsed page costs over half a second at 10,000 papers; a no-change build skips it."""
+    out = tmp_path / "out"
+    build(load_config(project), out)
+    written: list[str] = []
+    real = sitegen.build.cache._write_json
+
+    def recording(folder: Path, name: str, data: Any) -> None:
+        written.append(name)
+        real(folder, name, data)
+
+    monkeypatch.setattr(sitegen.build.cache, "_write_json", recording)
+    build(load_config(project), out)
+    assert sitegen.build.cache.PAPERS_CACHE not in written
+    retitle(project)
+    build(load_config(project), out)
+    assert sitegen.build.cache.PAPERS_CACHE in written
+
+
+def test_editing_one_paper_renders_only_the_pages_that_show_it(project: Path, tmp_path: Path, renders: list[str]) -> None:
+    out = tmp_path / "out"
+    build(load_config(project), out)
+    total = len(renders)
+    renders.clear()
+    page = first_paper(project)
+    slug = page.stem
+    page.write_text(page.read_text(encoding="utf-8").replace("\n\n", "\n\nAn added sentence. ", 1), encoding="utf-8")
+    build(load_config(project), out)
+    assert f"papers/{slug}/index.html" in renders
+    assert len(renders) < total / 3, renders
+    site_wide = {"tags/index.html", "dates/index.html"}  # they list every tag and month, so they count as showing it
+    tag_folders = tuple(f"tags/{tag}/" for tag in parse_page(page.read_text(encoding="utf-8"), page).tags)
+    for path in set(renders) - site_wide:
+        shown = slug in (out / path).read_text(encoding="utf-8")
+        neighbour = path.startswith("papers/") and f"papers/{slug}/" in (out / path).read_text(encoding="utf-8")
+        same_tag = path.startswith(tag_folders)  # every page of a tag's listing carries the whole tag
+        assert shown or neighbour or same_tag, path
+
+
+def test_a_hand_edited_output_file_is_repaired(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(load_config(project), out)
+    good = (out / "tags" / "index.html").read_bytes()
+    (out / "tags" / "index.html").write_bytes(b"<p>vandalised</p>")
+    report = build(load_config(project), out)
+    assert (out / "tags" / "index.html").read_bytes() == good
+    assert "tags/index.html" in report.result.written
+
+
+def test_a_corrupt_cache_is_ignored(project: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    build(load_config(project), out)
+    before = published(out)
+    for cached in (out / CACHE_DIR).iterdir():
+        cached.write_bytes(b"{not json")
+    report = build(load_config(project), out)
+    assert published(out) == before
+    assert report.result.written == ()
+
+
+def test_a_session_builds_what_fresh_builds_do_and_leaves_a_complete_cache(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview's session keeps pages in memory and a search worker up; the output must not notice."""
+    out = tmp_path / "out"
+    session = BuildSession()
+    try:
+        build(load_config(project), out, session=session)
+        for change in (retitle, new_paper, delete_paper):
+            change(project)
+            report = build(load_config(project), out, session=session)
+            assert report.search.rebuilt
+            fresh = tmp_path / f"fresh-{change.__name__}"
+            build(load_config(project), fresh)
+            assert published(out) == published(fresh)
+    finally:
+        session.close()
+    parsed: list[Path] = []
+    real = sitegen.build.load.parse_page
+
+    def counting(text: str, path: Path) -> Any:
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(sitegen.build.load, "parse_page", counting)
+    build(load_config(project), out)
+    assert parsed == []

@@ -1,0 +1,351 @@
+"""sitegen.content.frontmatter: Paper <-> page text round trips, escaping survives Markdown, errors point at lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
+
+from sitegen.content.frontmatter import escape_markdown, parse_page, render_page
+from sitegen.errors import BuildFailed
+from sitegen.model import Organisation, Paper
+
+MD = MarkdownIt("commonmark", {"html": False})
+
+
+def rendered_text(markdown: str) -> str:
+    """The text a reader sees: the single paragraph markdown-it makes, HTML entities decoded."""
+    out = MD.render(markdown)
+    match = re.fullmatch(r"<p>(.*)</p>\n", out, re.DOTALL)
+    assert match, f"not a single plain paragraph: {out!r}"
+    return html.unescape(match[1])
+
+
+def same_paper(a: Paper, b: Paper) -> bool:
+    """Equal in every field but ``loc`` (where it was read from)."""
+    return all(
+        getattr(a, f.name) == getattr(b, f.name)
+        for f in fields(Paper)
+        if f.name != "loc"
+    )
+
+
+def errors_of(text: str, name: str = "page.md") -> list[tuple[int | None, str]]:
+    with pytest.raises(BuildFailed) as caught:
+        parse_page(text, Path(name))
+    assert all(error.loc.path == Path(name) for error in caught.value.errors)
+    return [(error.loc.line, error.message) for error in caught.value.errors]
+
+
+# Text as the digest parser hands it over: one line, single spaces, no edge spaces.
+MARKUP = [
+    "*",
+    "**",
+    "_",
+    "__",
+    "<",
+    ">",
+    "<think>",
+    "</a>",
+    "[",
+    "]",
+    "](x)",
+    "(",
+    ")",
+    "\\",
+    "\\*",
+    "#",
+    "# ",
+    "1.",
+    "1. ",
+    "2)",
+    "&amp;",
+    "&",
+    "&#35;",
+    "&copy",
+    "`",
+    "``",
+    "!",
+    "![",
+    "-",
+    "- ",
+    "+ ",
+    "=",
+    "===",
+    "---",
+    "***",
+    "|",
+    "~~",
+    "{",
+    "}",
+    "$O(n^2)$",
+    "45\\%",
+    "•",
+    "http://example.org",
+    "<https://x.y>",
+    "\\emph{x}",
+    ": ",
+    "'",
+    '"',
+    "🤔",
+]
+characters = st.characters(codec="utf-8", exclude_characters="\x00")
+one_line_text = (
+    st.lists(
+        st.one_of(st.sampled_from(MARKUP), st.text(characters, max_size=6)),
+        min_size=1,
+        max_size=14,
+    )
+    .map(lambda parts: " ".join("".join(parts).split()))
+    .filter(bool)
+)
+
+
+# --- escape_markdown ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Plain words.",
+        "*not emphasis* and _not either_ and **nor this**",
+        '<think> stays text </think> and <a href="https://x.org">a tag</a>',
+        "[not a link](https://x.org) ![not an image](y.png)",
+        "# not a heading",
+        "1. not a list",
+        "2) not a list either",
+        "- not a bullet",
+        "+ not a bullet",
+        "> not a quote",
+        "--- not a rule",
+        "---",
+        "***",
+        "=== not a setext underline",
+        "&amp; stays an entity name, &copy; too, and & alone",
+        "back\\slash \\emph{x} 45\\% $O(n^2)$ and a trailing backslash\\",
+        "`code` ``more``",
+        "| a | b |",
+        "~~not struck~~",
+        "• inline • bullets 🚀",
+        "https://github.com/org/repo <https://autolink.example>",
+    ],
+)
+def test_escape_markdown_renders_as_the_same_text(text: str) -> None:
+    assert rendered_text(escape_markdown(text)) == text
+
+
+@settings(max_examples=250, deadline=None)
+@given(one_line_text)
+def test_escape_markdown_property(text: str) -> None:
+    assert rendered_text(escape_markdown(text)) == text
+
+
+# --- render_page / parse_page -----------------------------------------------------------------------
+
+FULL = Paper(
+    slug="a-paper",
+    title="A Paper: *Stars* & <Tags>",
+    body=escape_markdown("An abstract with *markup* and https://github.com/org/repo."),
+    date=dt.date(2024, 10, 16),
+    authors=7,
+    organisation=Organisation("kaist-ai", "KAIST AI"),
+    comments=2,
+    tags=("reasoning", "alignment"),
+    links=("https://github.com/org/repo",),
+    sources=("daily-papers-2025-12-11.txt",),
+    draft=True,
+)
+
+
+def test_round_trip_of_every_field() -> None:
+    text = render_page(FULL)
+    assert text.startswith("---\n")
+    back = parse_page(text, Path("a-paper.md"))
+    assert same_paper(back, FULL)
+    assert back.loc.path == Path("a-paper.md")
+
+
+def test_round_trip_of_a_minimal_page() -> None:
+    paper = Paper(slug="x", title="X", body="")
+    assert same_paper(parse_page(render_page(paper), Path("x.md")), paper)
+
+
+def test_render_is_stable() -> None:
+    assert render_page(FULL) == render_page(FULL)
+    assert render_page(
+        parse_page(render_page(FULL), Path("a-paper.md"))
+    ) == render_page(FULL)
+
+
+def test_page_tolerates_bom_and_crlf() -> None:
+    text = "\ufeff" + render_page(FULL).replace("\n", "\r\n")
+    assert same_paper(parse_page(text, Path("a-paper.md")), FULL)
+
+
+def test_body_renders_as_the_abstract() -> None:
+    abstract = "We beat *all* baselines by 45\\% on <think> tags; see [1]."
+    page = render_page(Paper(slug="p", title="T", body=escape_markdown(abstract)))
+    body = parse_page(page, Path("p.md")).body
+    assert rendered_text(body) == abstract
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    title=one_line_text,
+    abstract=one_line_text,
+    name=one_line_text,
+    date=st.one_of(st.none(), st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31))),
+    authors=st.one_of(st.none(), st.integers(0, 10_000)),
+    tags=st.lists(
+        st.from_regex(r"[a-z0-9]{1,8}(-[a-z0-9]{1,8}){0,2}", fullmatch=True),
+        max_size=4,
+        unique=True,
+    ),
+)
+def test_round_trip_property(
+    title: str,
+    abstract: str,
+    name: str,
+    date: dt.date | None,
+    authors: int | None,
+    tags: list[str],
+) -> None:
+    paper = Paper(
+        slug="p",
+        title=title,
+        body=escape_markdown(abstract),
+        date=date,
+        authors=authors,
+        organisation=Organisation("org-id", name),
+        tags=tuple(tags),
+        sources=(f"{name}.txt",),
+    )
+    back = parse_page(render_page(paper), Path("p.md"))
+    assert same_paper(back, paper)
+    assert rendered_text(back.body) == abstract
+
+
+# --- validation errors, each with its line ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        pytest.param(
+            "---\ntitle: x\ndate: 2024-01-01\n  bad: indent\n---\n",
+            4,
+            "YAML",
+            id="bad yaml",
+        ),
+        pytest.param("---\ntitle: x\n\ttags: []\n---\n", 3, "YAML", id="tab in yaml"),
+        pytest.param(
+            "---\ndate: 2024-01-01\n---\nbody\n", 2, "title", id="missing title"
+        ),
+        pytest.param(
+            "---\ndate: 2024-01-01\ntitle: ''\n---\n", 3, "title", id="empty title"
+        ),
+        pytest.param("---\ntitle: [a, b]\n---\n", 2, "title", id="title a list"),
+        pytest.param(
+            "---\ntitle: x\ndate: 2024-02-30\n---\n", 3, "date", id="impossible date"
+        ),
+        pytest.param(
+            "---\ntitle: x\n\ndate: 12/03/2024\n---\n", 4, "date", id="date not iso"
+        ),
+        pytest.param(
+            "---\ntitle: x\ntags: reasoning\n---\n", 3, "tags", id="tags a string"
+        ),
+        pytest.param(
+            "---\ntitle: x\ntags: [1, 2]\n---\n", 3, "tags", id="tags not strings"
+        ),
+        pytest.param(
+            "---\ntitle: x\ntags:\n- ok\n- Not A Slug\n---\n",
+            3,
+            "tags",
+            id="tag not a slug",
+        ),
+        pytest.param(
+            "---\ntitle: x\ndat: 2024-01-01\n---\n",
+            3,
+            "Did you mean 'date'",
+            id="unknown key",
+        ),
+        pytest.param(
+            "---\ntitle: x\nauthors: -3\n---\n", 3, "authors", id="negative authors"
+        ),
+        pytest.param(
+            "---\ntitle: x\ncomments: yes\n---\n", 3, "comments", id="bool comments"
+        ),
+        pytest.param(
+            "---\ntitle: x\nslug: ../x\n---\n", 3, "slug", id="unsafe slug ../x"
+        ),
+        pytest.param(
+            "---\ntitle: x\nslug: a/b\n---\n", 3, "slug", id="unsafe slug a/b"
+        ),
+        pytest.param(
+            "---\ntitle: x\nlinks: [javascript:alert(1)]\n---\n",
+            3,
+            "links",
+            id="bad link",
+        ),
+        pytest.param(
+            "---\ntitle: x\norganisation: kaist\n---\n",
+            3,
+            "organisation",
+            id="organisation a string",
+        ),
+        pytest.param(
+            "---\ntitle: x\ndraft: maybe\n---\n", 3, "draft", id="draft not bool"
+        ),
+        pytest.param(
+            "---\ntitle: x\ntags: []\ntitle: y\n---\n", 4, "twice", id="duplicate key"
+        ),
+        pytest.param(
+            "title: x\n---\nbody\n", 1, "Did you forget '---'", id="no opening fence"
+        ),
+        pytest.param("---\ntitle: x\nbody\n", 1, "second '---'", id="no closing fence"),
+        pytest.param("", 1, "---", id="empty file"),
+        pytest.param("---\n- a\n---\n", 2, "mapping", id="front matter a list"),
+        pytest.param(
+            "---\ntitle: x\nauthors: " + "9" * 5000 + "\n---\n",
+            1,
+            "value",
+            id="huge number",
+        ),
+    ],
+)
+def test_each_error_is_reported_with_its_line(text: str, line: int, words: str) -> None:
+    problems = errors_of(text)
+    assert problems and all(got_line == line for got_line, _ in problems), problems
+    assert words in problems[0][1]
+
+
+def test_every_problem_is_reported_at_once_in_line_order() -> None:
+    text = "---\ntitle: x\ntags: [Bad Tag]\ndate: 2024-02-30\nauthorz: 3\n---\n"
+    problems = errors_of(text)
+    assert [line for line, _ in problems] == [3, 4, 5]
+    assert (
+        "tags" in problems[0][1]
+        and "date" in problems[1][1]
+        and "authors" in problems[2][1]
+    )
+
+
+def test_unsafe_file_name_is_an_error_unless_slug_is_given() -> None:
+    ((line, message),) = errors_of("---\ntitle: x\n---\n", name="Bad Name.md")
+    assert line == 1 and "slug" in message
+    assert (
+        parse_page("---\ntitle: x\nslug: good-name\n---\n", Path("Bad Name.md")).slug
+        == "good-name"
+    )
+
+
+def test_dates_stay_dates_and_numbers_stay_text_in_titles() -> None:
+    page = parse_page("---\ntitle: 2024\ndate: 2024-01-05\n---\n", Path("p.md"))
+    assert (page.title, page.date) == ("2024", dt.date(2024, 1, 5))

@@ -1,0 +1,471 @@
+"""The search box and search page in a real browser (Chromium through Playwright).
+
+The site is built from this repository's content plus one paper whose title
+is an HTML injection attempt, served from 127.0.0.1 by a plain threaded HTTP
+server, and also opened from file://; the same project is built a second
+time with its search index in 8 KiB shards, which the page loads one by one.
+Every test fails on a console error or an uncaught page error.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from search_files import read_search
+
+from sitegen.cli import main as sitegen_main
+
+ROOT = Path(__file__).parents[2]
+XSS_TITLE = "Xsstrap: Prompt <img src=x onerror=window.__xss=1> injection in paper titles"
+HALLUCINATION_TITLE = "Joint Evaluation of Answer and Reasoning Consistency for Hallucination Detection in Large Reasoning Models"
+CONTEXT_TITLE = "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"
+
+
+SHARD_KIB = 8
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's content plus a paper whose title tries to inject an <img>."""
+    root = tmp_path_factory.mktemp("search-browser")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "content", root / "content")
+    (root / "content" / "papers" / "xsstrap.md").write_text(
+        "---\n"
+        f"title: '{XSS_TITLE}'\n"
+        "date: 2025-11-02\n"
+        "tags:\n- safety\n"
+        "---\n\n"
+        "A title with markup must stay text wherever it is shown, including search results.\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def build(root: Path, out: Path, *settings: str) -> Path:
+    overrides = [part for setting in (f"theme_dir={ROOT / 'theme'}", *settings) for part in ("--set", setting)]
+    assert sitegen_main(["build", "--root", str(root), "-o", str(out), *overrides]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def site_dir(project: Path) -> Path:
+    site = build(project, project / "site")
+    assert len(read_search(site)[0]["shards"]) == 1
+    return site
+
+
+@pytest.fixture(scope="module")
+def sharded_dir(project: Path) -> Path:
+    """The same project with its search index in shards of SHARD_KIB KiB."""
+    site = build(project, project / "sharded", f"search_shard_kib={SHARD_KIB}")
+    assert len(read_search(site)[0]["shards"]) >= 4
+    return site
+
+
+@pytest.fixture(scope="module")
+def base_url(site_dir: Path, static_server: Callable[[Path], str]) -> str:
+    return static_server(site_dir)
+
+
+@pytest.fixture(scope="module")
+def sharded_url(sharded_dir: Path, static_server: Callable[[Path], str]) -> str:
+    return static_server(sharded_dir)
+
+
+@dataclass
+class Tab:
+    page: Any
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def context(browser: Any) -> Iterator[Any]:
+    opened = browser.new_context(viewport={"width": 1100, "height": 900})
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def tab(context: Any) -> Iterator[Tab]:
+    """A fresh page (own history); console errors and uncaught exceptions fail the test."""
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    opened = Tab(page)
+
+    def on_console(message: Any) -> None:
+        # Chromium asks every server for /favicon.ico by itself; the theme has none.
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            opened.errors.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: opened.errors.append(f"page error: {error}"))
+    yield opened
+    page.close()
+    assert opened.errors == []
+
+
+def results(page: Any) -> Any:
+    return page.locator("#search-results > li")
+
+
+def result_titles(page: Any) -> list[str]:
+    titles: list[str] = page.locator("#search-results .paper-title").all_inner_texts()
+    return titles
+
+
+def wait_for_search(page: Any, query: str) -> None:
+    """Until the page shows the results for `query` (the debounce has run) from every shard."""
+    page.wait_for_function(
+        "q => { const status = document.querySelector('#search-status').textContent;"
+        " return status.includes('\\u201c' + q + '\\u201d') && !status.includes('Still loading') }",
+        arg=query.strip(),
+    )
+
+
+def wait_for_results(page: Any) -> None:
+    """Until the page has searched every shard for what the address or the boxes say."""
+    page.wait_for_function(
+        "() => { const status = document.querySelector('#search-status').textContent;"
+        " return status !== '' && !status.includes('Still loading') }"
+    )
+
+
+# --- the header box -----------------------------------------------------------------
+
+
+def test_slash_focuses_header_box_and_enter_opens_search_page(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "index.html")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "site-search-q"
+    page.keyboard.type("hallucination")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/index\.html\?q=hallucination$"), timeout=15_000)
+    expect(results(page).first).to_be_visible()
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+    expect(page.locator("#search-results .paper-title").first.locator("mark")).to_have_text(["Hallucination"])
+    expect(page.locator("#site-search-q")).to_have_value("hallucination")
+
+
+def test_slash_is_typed_inside_fields(tab: Tab, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "tags/index.html")
+    page.locator("#site-search-q").click()
+    page.keyboard.type("a/b")
+    assert page.locator("#site-search-q").input_value() == "a/b"
+
+
+def test_header_box_is_labelled_search_form_on_every_page(tab: Tab, base_url: str) -> None:
+    page = tab.page
+    for path in ("index.html", "tags/index.html", "dates/index.html", "search/index.html"):
+        page.goto(base_url + path)
+        form = page.get_by_role("search", name="Site search")
+        assert form.get_attribute("method") == "get"
+        assert form.evaluate("form => form.action") == base_url + "search/index.html"
+        assert page.get_by_label("Search papers").get_attribute("name") == "q"
+
+
+# --- the search page ----------------------------------------------------------------
+
+
+def test_results_appear_as_you_type(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "search/index.html")
+    assert page.evaluate("document.activeElement.id") == "site-search-q"
+    expect(page.locator("#search-status")).to_contain_text("Type in the search box")
+    page.keyboard.type("halluc")
+    wait_for_search(page, "halluc")
+    count = results(page).count()
+    assert count >= 3
+    expect(page.locator("#search-status")).to_have_text(f"{count} papers match \u201challuc\u201d.")
+    assert page.locator("#search-status").get_attribute("aria-live") == "polite"
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+    marks = page.locator("#search-results mark").all_inner_texts()
+    assert marks and all(mark.lower().startswith("halluc") for mark in marks)
+    # Every card shows a snippet around its match, not just the abstract's opening.
+    for excerpt in page.locator("#search-results .excerpt").all():
+        assert excerpt.locator("mark").count() >= 1
+        assert len(excerpt.inner_text()) <= 165
+    page.wait_for_function("location.search === '?q=halluc'")
+    assert page.title().startswith("\u201challuc\u201d")
+
+
+def test_pasted_title_finds_that_paper_first(tab: Tab, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "search/index.html")
+    page.locator("#site-search-q").fill(CONTEXT_TITLE)
+    wait_for_search(page, CONTEXT_TITLE)
+    assert result_titles(page)[0] == CONTEXT_TITLE
+
+
+UNPARSEABLE = [
+    ("title:", "Nothing to search for"),
+    ("*", "Nothing to search for"),
+    ("+", "Nothing to search for"),
+    ('"', "Nothing to search for"),
+    ("~", "Nothing to search for"),
+    ("^2", ""),
+    ("php:", "No papers match"),
+    ("+graph title:", "instead of the query syntax"),
+    ("the ", "too common"),
+]
+
+
+def test_unparseable_queries_explain_themselves(tab: Tab, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "search/index.html")
+    box = page.locator("#site-search-q")
+    for query, says in UNPARSEABLE:
+        box.fill(query)
+        page.wait_for_function("q => new URLSearchParams(location.search).get('q') === q", arg=query)
+        wait_for_results(page)
+        status = page.locator("#search-status").inner_text()
+        assert says in status and status.strip(), (query, status)
+
+
+def test_tag_and_year_filters_narrow_and_go_in_the_url(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "search/index.html?q=alignment")
+    wait_for_search(page, "alignment")
+    everything = results(page).count()
+    tag = page.get_by_label("Tag", exact=True)
+    assert tag.locator("option[value='surveys']").inner_text().startswith("surveys (")
+    tag.select_option("surveys")
+    expect(page).to_have_url(re.compile(r"\?q=alignment&tag=surveys$"), timeout=15_000)
+    surveys = results(page).count()
+    assert 0 < surveys < everything
+    for card in results(page).all():
+        assert "surveys" in card.locator(".tag").all_inner_texts()
+    expect(page.locator("#search-status")).to_contain_text("tagged surveys")
+
+    page.get_by_label("Year", exact=True).select_option("2023")
+    expect(page).to_have_url(re.compile(r"\?q=alignment&tag=surveys&year=2023$"), timeout=15_000)
+    assert 0 < results(page).count() <= surveys
+    for stamp in page.locator("#search-results time").all():
+        assert stamp.get_attribute("datetime").startswith("2023-")
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?q=alignment&tag=surveys$"), timeout=15_000)
+    expect(page.get_by_label("Year", exact=True)).to_have_value("")
+    expect(results(page)).to_have_count(surveys)
+
+
+def site_papers(site: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(ref, store entry) of every paper in site order (newest first), as the shards list them."""
+    _, shards = read_search(site)
+    return [pair for shard in shards for pair in zip(shard["refs"], shard["store"], strict=True)]
+
+
+def js_key_order(keys: list[str]) -> list[str]:
+    """The order Object.keys lists these keys in: array indexes ("7", "19") first, by value, then the rest as added."""
+    indexes = [key for key in keys if re.fullmatch(r"0|[1-9][0-9]*", key)]
+    return sorted(indexes, key=int) + [key for key in keys if key not in indexes]
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+@pytest.mark.parametrize(("name", "value"), [("tag", "reasoning"), ("tag", "surveys"), ("year", "2023")])
+def test_filters_alone_list_papers_newest_first(
+    tab: Tab, request: pytest.FixtureRequest, build_name: str, name: str, value: str
+) -> None:
+    """No words, only a filter: every paper it matches, in site order, not in the order of their refs as object keys."""
+    site: Path = request.getfixturevalue("site_dir" if build_name == "single" else "sharded_dir")
+    url: str = request.getfixturevalue("base_url" if build_name == "single" else "sharded_url")
+    matching = [
+        (ref, entry) for ref, entry in site_papers(site)
+        if (value in entry.get("g", []) if name == "tag" else entry.get("d", "").startswith(value + "-"))
+    ]
+    expected = [entry["t"] for _, entry in matching]
+    entry_of = dict(matching)
+    assert [entry_of[ref]["t"] for ref in js_key_order(list(entry_of))] != expected, "the check cannot tell the orders apart"
+    page = tab.page
+    page.goto(f"{url}search/index.html?{name}={value}")
+    wait_for_results(page)
+    assert result_titles(page) == expected
+    for card in results(page).all():
+        if name == "tag":
+            assert value in card.locator(".tag").all_inner_texts()
+        else:
+            assert card.locator("time").get_attribute("datetime").startswith(value + "-")
+
+
+def test_result_link_opens_the_paper(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "search/index.html?q=honesty")
+    wait_for_search(page, "honesty")
+    first = page.locator("#search-results .paper-title a").first
+    title = first.inner_text()
+    assert first.get_attribute("href").startswith("../papers/")
+    first.click()
+    expect(page).to_have_url(re.compile(r"/papers/[a-z0-9-]+/index\.html$"), timeout=15_000)
+    assert page.locator("h1").inner_text() == title
+
+
+def test_query_in_the_address(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "search/index.html?q=RL")
+    wait_for_search(page, "RL")
+    expect(page.locator("#site-search-q")).to_have_value("RL")
+    assert "RL" in page.locator("#search-results mark").all_inner_texts()
+
+
+def test_back_button_restores_the_previous_query(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(base_url + "search/index.html?q=halluc")
+    wait_for_search(page, "halluc")
+    box = page.locator("#site-search-q")
+    box.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("honesty")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"\?q=honesty$"), timeout=15_000)
+    wait_for_search(page, "honesty")
+    assert "Alignment for Honesty" in result_titles(page)
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"\?q=halluc$"), timeout=15_000)
+    expect(box).to_have_value("halluc")
+    wait_for_search(page, "halluc")
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"\?q=honesty$"), timeout=15_000)
+    expect(box).to_have_value("honesty")
+
+
+def test_works_from_file_url(tab: Tab, site_dir: Path) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto((site_dir / "search" / "index.html").as_uri() + "?q=hallucination")
+    wait_for_search(page, "hallucination")
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+    link = page.locator("#search-results .paper-title a").first
+    page.get_by_label("Tag", exact=True).select_option("truthfulness")
+    expect(page.locator("#search-status")).to_contain_text("tagged truthfulness")
+    page.locator("#site-search-q").fill("honesty")
+    wait_for_search(page, "honesty")
+    link = page.locator("#search-results .paper-title a").first
+    link.click()
+    expect(page).to_have_url(re.compile(r"^file://.*/papers/[a-z0-9-]+/index\.html$"), timeout=15_000)
+
+
+def test_markup_in_a_title_stays_text(tab: Tab, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    for query in ("xsstrap", "onerror"):
+        page.goto(base_url + "search/index.html?q=" + query)
+        wait_for_search(page, query)
+        assert XSS_TITLE in result_titles(page)
+        assert page.locator("#search-results img").count() == 0
+        assert page.evaluate("typeof window.__xss") == "undefined"
+    page.locator("#search-results .paper-title a").first.click()
+    expect(page).to_have_url(re.compile(r"/papers/"), timeout=15_000)
+    assert page.locator("h1").inner_text() == XSS_TITLE
+    assert page.locator("main img").count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+# --- a sharded index ----------------------------------------------------------------
+
+
+def card_texts(page: Any) -> list[str]:
+    texts: list[str] = results(page).all_inner_texts()
+    return texts
+
+
+def test_shards_are_searched_as_they_arrive(tab: Tab, sharded_dir: Path, sharded_url: str) -> None:
+    """With only the newest shard in, its papers show and the page says the rest is loading; then all show."""
+    from playwright.sync_api import expect
+
+    meta, shards = read_search(sharded_dir)
+    newest = {entry["t"] for entry in shards[0]["store"]}
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released or route.request.url.endswith("/search/shard-0.js"):
+            route.continue_()
+        else:
+            held.append(route)
+
+    page = tab.page
+    page.route("**/search/shard-*.js", hold)
+    page.goto(sharded_url + "search/index.html?q=reasoning", wait_until="domcontentloaded")  # "load" waits for every shard
+    status = page.locator("#search-status")
+    count = meta["shards"][0]["count"]
+    expect(status).to_contain_text(f"Still loading: {count} of {meta['documents']} papers searched so far.")
+    early = result_titles(page)
+    assert early and set(early) <= newest
+    assert held, "no shard was held back: the page did not wait for the others"
+
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_search(page, "reasoning")
+    complete = result_titles(page)
+    assert len(complete) > len(early)
+    assert [title for title in complete if title in newest] == early
+    expect(status).to_have_text(f"{len(complete)} papers match \u201creasoning\u201d.")
+
+
+@pytest.mark.parametrize("address", ["search/index.html?q=reasoning", "search/index.html?q=halluc",
+                                     "search/index.html?q=%2Bgraph%20-vision", "search/index.html?q=alignment&tag=surveys"])
+def test_sharded_index_shows_what_the_single_index_shows(tab: Tab, base_url: str, sharded_url: str, address: str) -> None:
+    page = tab.page
+    shown = []
+    for url in (base_url, sharded_url):
+        page.goto(url + address)
+        wait_for_results(page)
+        assert results(page).count() > 0
+        options = page.locator("#search-filters option").all_inner_texts()
+        shown.append((page.locator("#search-status").inner_text(), card_texts(page), options))
+    assert shown[1] == shown[0]
+
+
+def test_sharded_index_works_from_file_url(tab: Tab, site_dir: Path, sharded_dir: Path) -> None:
+    """file:// refuses fetch: the shards come in as plain scripts there too."""
+    page = tab.page
+    shown = []
+    for site in (site_dir, sharded_dir):
+        page.goto((site / "search" / "index.html").as_uri() + "?q=hallucination")
+        wait_for_search(page, "hallucination")
+        shown.append((page.locator("#search-status").inner_text(), card_texts(page)))
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+    assert "could not be loaded" not in shown[1][0]
+    assert shown[1] == shown[0]
+
+
+def test_without_javascript_the_page_says_so(browser: Any, base_url: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(base_url + "search/index.html?q=alignment")
+        notice = page.locator(".search-noscript")
+        assert "needs JavaScript" in notice.inner_text()
+        hrefs = [link.get_attribute("href") for link in notice.locator("a").all()]
+        assert hrefs == ["../tags/index.html", "../dates/index.html"]
+        assert page.locator("#search-filters").is_hidden()
+    finally:
+        context.close()

@@ -1,0 +1,469 @@
+"""The search box's query rewriting, run in Node on the real site's index.
+
+`theme/static/search.js` (as shipped, with the vendored lunr.js) turns what a
+person types into a lunr query. These tests build the site from this
+repository's content, run a table of queries through `tests/search_query.js`
+and check the hits with the Python port of lunr's text pipeline
+(`sitegen.search.lunr_index`): pasted titles find their paper first, acronyms and
+half-typed words work, query syntax keeps lunr's meaning, and junk never
+throws.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from search_files import read_search, run_harness
+
+from sitegen.cli import main as sitegen_main
+from sitegen.search.lunr_index import stem, tokenize, trim
+
+ROOT = Path(__file__).parents[2]
+HARNESS = Path(__file__).parents[1] / "search_query.js"
+SEARCH_JS = ROOT / "theme" / "static" / "search.js"
+SITE_INDEX_JS = Path(__file__).parents[1] / "site_index.js"
+
+Answer = dict[str, Any]
+
+PASTED_TITLES = [
+    "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series",
+    "CodeRL+: Improving Code Generation via Reinforcement with Execution Semantics Alignment",
+    "From <Answer> to <Think>: Multidimensional Supervision of Reasoning Process for LLM Optimization",
+    "From Instructions to Intrinsic Human Values -- A Survey of Alignment Goals for Big Models",
+    "LMM-R1: Empowering 3B LMMs with Strong Reasoning Abilities Through Two-Stage Rule-Based RL",
+    "Are Large Language Models Really Good Logical Reasoners? A Comprehensive Evaluation and Beyond",
+    "AI Alignment at Your Discretion",
+]
+
+# Junk: lunr.js throws QueryParseError on most of these as they stand.
+JUNK = [
+    "title:", "*", "php:", "+", "-", '"', "~", "^", "^2", "title:reasoning +", "+graph title:",
+    "unknown:reasoning", "reasoning^x", "x~", "foo -", "((", "\\", "'", "::", "title::", "-*", "+-",
+    "*:*", "title:*foo~", "--", "~~~", "\u200b", "😀", "<img src=x>",
+]
+
+# Texts that must be read as lunr query syntax, and texts that must not.
+SYNTAX = ["title:reasoning", "+graph -vision", "reason*", "*ment", "gr*ph", "reasoning^10 alignment",
+          "aligment~1", "-reasoning llm", "tags:reinforcement"]
+NOT_SYNTAX = [*PASTED_TITLES, "Title: Reasoning", "php:reasoning", "Values -- A Survey", "title:", "*",
+              "Double-Blind", "self-alignment", "C++ code", "3+4", "e-mail"]
+
+OTHER_QUERIES = [
+    "RL", "RL ", "AI", "AI ", "rl", "halluc", "halluc ", "hallucinat", "hallucination", "aligning", "alignmen",
+    "+graph -vision", "title:reasoning", "title:reasoning,", "reason*", "the", "the ", "and or the ",
+    "the reasoning", "reasoning", "survey", "logic", "honesty", "discretion", "confucius", "php:reasoning",
+    "xylophone", "alignment", "graph ", *SYNTAX, *NOT_SYNTAX, *JUNK,
+]
+
+
+def _need_node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        message = "node not found on PATH: the search query tests run theme/static/search.js in Node.js"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    return _need_node()
+
+
+def build_site(root: Path, out: Path, *extra: str) -> Path:
+    assert sitegen_main(["build", "--root", str(root), "-o", str(out), *extra]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's content, built as `sitegen build` would."""
+    return build_site(ROOT, tmp_path_factory.mktemp("search-query") / "site")
+
+
+THREE_D_PAPERS = {
+    "lifting-2d-priors-into-3d-scenes.md": (
+        "Lifting 2D Priors into 3D Scenes",
+        "We turn image priors into 3D scene reconstructions with Gaussian splatting.",
+    ),
+    "scene-graphs-for-robots.md": (
+        "Scene Graphs for Household Robots",
+        "Robots build a scene graph of the rooms they see; unlike 3D meshes it is cheap to update.",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def site_with_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The content has no "3D": the same content plus two papers that say it."""
+    root = tmp_path_factory.mktemp("search-3d")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "content", root / "content")
+    for name, (title, abstract) in THREE_D_PAPERS.items():
+        (root / "content" / "papers" / name).write_text(
+            f"---\ntitle: {title}\ndate: 2025-11-01\ntags:\n- vision\n---\n\n{abstract}\n", encoding="utf-8"
+        )
+    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'theme'}")
+
+
+def run_cases(node: str, site: Path, cases: list[dict[str, str]]) -> list[Answer]:
+    answers: list[Answer] = run_harness(node, HARNESS, site, cases)
+    errors = {case["query"]: answer["error"] for case, answer in zip(cases, answers, strict=True) if "error" in answer}
+    assert not errors, f"search.js threw: {errors}"
+    return answers
+
+
+def load_store(site: Path) -> dict[str, dict[str, Any]]:
+    """Ref -> store entry of every paper, in site order, from the site's search shards."""
+    _, shards = read_search(site)
+    return {ref: entry for shard in shards for ref, entry in zip(shard["refs"], shard["store"], strict=True)}
+
+
+@pytest.fixture(scope="module")
+def store(site: Path) -> dict[str, dict[str, Any]]:
+    return load_store(site)
+
+
+@pytest.fixture(scope="module")
+def answers(node: str, site: Path, store: dict[str, dict[str, Any]]) -> dict[str, Answer]:
+    """Every query of this module, answered in one Node run."""
+    queries = list(dict.fromkeys([*OTHER_QUERIES, *PASTED_TITLES, *(entry["t"] for entry in store.values())]))
+    found = run_cases(node, site, [{"query": query} for query in queries])
+    return dict(zip(queries, found, strict=True))
+
+
+def stems(text: str) -> set[str]:
+    """The index terms of a text: lunr's tokenizer, trimmer and stemmer, as sitegen.search.lunr_index ports them."""
+    return {stem(word) for word in (trim(token) for token in tokenize(text)) if word}
+
+
+def field_stems(entry: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        "title": stems(entry["t"]),
+        "tags": stems(" ".join(entry.get("g", []))),
+        "abstract": stems(entry["a"]),
+        "organisation": stems(entry.get("o", "")),
+    }
+
+
+def all_stems(entry: dict[str, Any]) -> set[str]:
+    return set().union(*field_stems(entry).values())
+
+
+def refs(answer: Answer) -> list[str]:
+    return [hit["ref"] for hit in answer["hits"]]
+
+
+def titles(answer: Answer, store: dict[str, dict[str, Any]]) -> list[str]:
+    return [store[ref]["t"] for ref in refs(answer)]
+
+
+def by_title(store: dict[str, dict[str, Any]], title: str) -> str:
+    (ref,) = [ref for ref, entry in store.items() if entry["t"] == title]
+    return ref
+
+
+def has_prefix_clause(answer: Answer) -> bool:
+    return any(clause.get("prefix") for clause in answer["plan"].get("clauses", []))
+
+
+# --- pasted titles ---------------------------------------------------------------
+
+
+def test_every_title_in_the_archive_finds_its_paper_first(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    wrong = {
+        entry["t"]: titles(answers[entry["t"]], store)[:3]
+        for ref, entry in store.items()
+        if refs(answers[entry["t"]])[:1] != [ref]
+    }
+    assert not wrong, f"pasted titles whose paper is not hit #1 (title: top 3): {wrong}"
+
+
+@pytest.mark.parametrize("title", PASTED_TITLES)
+def test_pasted_title_is_plain_words_and_hit_number_one(
+    title: str, answers: dict[str, Answer], store: dict[str, Any]
+) -> None:
+    answer = answers[title]
+    assert answer["plan"]["mode"] == "words"
+    assert answer["message"] is None
+    assert titles(answer, store)[0] == title
+
+
+def test_context_alignment_title_would_break_raw_lunr(node: str, site: Path) -> None:
+    """The reason the rewriting exists: lunr.js's parser rejects the pasted title as it stands."""
+    script = (
+        "const { index } = require(process.argv[1]).loadSiteIndex(process.argv[2]);"
+        "try { index.search(process.argv[3]); console.log('ok') } catch (e) { console.log(e.name) }"
+    )
+    proc = subprocess.run(
+        [node, "-e", script, str(SITE_INDEX_JS), str(site), PASTED_TITLES[0]], capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.strip() == "QueryParseError"
+
+
+# --- acronyms, prefixes, stems ----------------------------------------------------
+
+
+def _acronym_check(answer_typing: Answer, answer_done: Answer, word: str, store: dict[str, Any]) -> None:
+    term = word.lower()
+    containing = {ref for ref, entry in store.items() if term in all_stems(entry)}
+    assert containing, f"no paper says {word!r}: the check would be empty"
+    for answer in (answer_typing, answer_done):
+        assert containing <= set(refs(answer)), f"{word!r} misses papers that say it"
+        assert term in all_stems(store[refs(answer)[0]]), f"the first hit for {word!r} does not say it"
+        # While typing, longer words starting with it ("aig", "aim") may rank in between, but
+        # papers that say the word itself fill most of the top places.
+        top = refs(answer)[: len(containing)]
+        assert sum(ref in containing for ref in top) >= 0.75 * len(containing), (
+            f"papers that say {word!r} should mostly rank before words that only start with it"
+        )
+    # Finished (trailing space): the word itself, nothing that merely starts with it.
+    assert set(refs(answer_done)) == containing
+
+
+@pytest.mark.parametrize("word", ["RL", "AI"])
+def test_two_letter_acronyms(word: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    _acronym_check(answers[word], answers[word + " "], word, store)
+
+
+def test_3d_acronym(node: str, site_with_3d: Path) -> None:
+    store3 = load_store(site_with_3d)
+    typing, done, lower = run_cases(node, site_with_3d, [{"query": "3D"}, {"query": "3D "}, {"query": "3d"}])
+    _acronym_check(typing, done, "3D", store3)
+    assert titles(typing, store3)[0] == "Lifting 2D Priors into 3D Scenes"
+    assert refs(lower) == refs(typing)
+    assert ["3D", True] in typing["hits"][0]["title"]
+
+
+def _starting_with(store: dict[str, Any], prefix: str) -> set[str]:
+    pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}", re.IGNORECASE)
+    return {ref for ref, entry in store.items() if pattern.search(entry["t"] + " " + entry["a"])}
+
+
+def test_half_typed_word_matches_as_prefix(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    answer = answers["halluc"]
+    assert has_prefix_clause(answer)
+    expected = _starting_with(store, "halluc")
+    assert expected and set(refs(answer)) == expected
+    assert "Hallucination" in titles(answer, store)[0]
+    assert all("hallucin" in hit["terms"] for hit in answer["hits"])
+
+
+def test_word_typed_past_its_stem_still_finds(answers: dict[str, Answer]) -> None:
+    """`hallucinat` starts no index term (the index holds `hallucin`); results must not vanish mid-word."""
+    assert set(refs(answers["hallucinat"])) == set(refs(answers["halluc"]))
+    assert set(refs(answers["alignmen"])) == set(refs(answers["aligning"]))
+
+
+def test_finished_word_is_not_a_prefix(answers: dict[str, Answer]) -> None:
+    assert not has_prefix_clause(answers["halluc "])
+    assert answers["halluc "]["hits"] == []
+
+
+def test_stemming_finds_other_forms(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    with_alignment = {ref for ref, entry in store.items() if re.search(r"\balignment\b", entry["t"] + " " + entry["a"], re.IGNORECASE)}
+    assert with_alignment <= set(refs(answers["aligning"]))
+
+
+def test_titles_rank_above_abstract_only_matches(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    for query in ("hallucination", "honesty", "logic", "survey", "discretion"):
+        term = stem(query)
+        in_title = [term in stems(store[ref]["t"]) for ref in refs(answers[query])]
+        assert any(in_title), query
+        assert in_title == sorted(in_title, reverse=True), f"{query!r}: a title match ranks below an abstract-only one"
+
+
+# --- query syntax -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", SYNTAX)
+def test_syntax_is_recognised(query: str, answers: dict[str, Answer]) -> None:
+    assert answers[query]["plan"]["mode"] == "syntax"
+    assert answers[query]["mode"] == "syntax"
+
+
+@pytest.mark.parametrize("query", NOT_SYNTAX)
+def test_plain_text_is_not_syntax(query: str, answers: dict[str, Answer]) -> None:
+    assert answers[query]["plan"]["mode"] == "words"
+
+
+def test_required_and_prohibited(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    expected = {ref for ref, entry in store.items() if "graph" in all_stems(entry) and "vision" not in all_stems(entry)}
+    assert expected and set(refs(answers["+graph -vision"])) == expected
+
+
+def test_field_restriction(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    expected = {ref for ref, entry in store.items() if "reason" in stems(entry["t"])}
+    assert expected and set(refs(answers["title:reasoning"])) == expected
+    assert all(hit["terms"] == {"reason": ["title"]} for hit in answers["title:reasoning"]["hits"])
+    # Terms are trimmed like the index's: a trailing comma changes nothing.
+    assert refs(answers["title:reasoning,"]) == refs(answers["title:reasoning"])
+
+
+def test_wildcard(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    expected = {ref for ref, entry in store.items() if any(term.startswith("reason") for term in all_stems(entry))}
+    assert expected and set(refs(answers["reason*"])) == expected
+
+
+# --- junk and stop words ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", JUNK)
+def test_junk_never_throws(query: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    answer = answers[query]  # the harness already failed if search.js threw
+    assert answer["mode"] in {"empty", "words", "syntax", "fallback"}, answer["mode"]
+    if answer["mode"] == "fallback":
+        assert answer["message"], "a query lunr could not parse is searched as words, and the page says so"
+    words = {word for word in (trim(token) for token in tokenize(re.sub(r"[:+\-*~^]", " ", query))) if word}
+    for hit in answer["hits"]:
+        assert all_stems(store[hit["ref"]]) & {stem(word) for word in words} or hit["terms"], query
+
+
+@pytest.mark.parametrize("query", ["title:", "*", "+", "-", '"', "~", "^", "::", "--"])
+def test_nothing_to_search_says_so(query: str, answers: dict[str, Answer]) -> None:
+    assert answers[query]["hits"] == []
+    assert answers[query]["message"] == "Nothing to search for: type a word."
+
+
+def test_fallback_keeps_the_words(answers: dict[str, Answer]) -> None:
+    assert answers["+graph title:"]["mode"] == "fallback"
+    assert refs(answers["+graph title:"]) and set(refs(answers["+graph title:"])) == set(refs(answers["graph "]))
+    assert answers["php:reasoning"]["mode"] == "words"
+    assert set(refs(answers["php:reasoning"])) == set(refs(answers["reasoning"]))
+
+
+def test_stop_words(answers: dict[str, Answer]) -> None:
+    assert answers["the "]["hits"] == []
+    assert "too common" in answers["the "]["message"]
+    assert "too common" in answers["and or the "]["message"]
+    assert refs(answers["the reasoning"]) == refs(answers["reasoning"])
+    # Still typing: "the" may become "theory".
+    assert answers["the"]["hits"] and has_prefix_clause(answers["the"])
+
+
+# --- highlighting and snippets ----------------------------------------------------
+
+
+def _text(pieces: Iterable[list[Any]]) -> str:
+    return "".join(text for text, _ in pieces)
+
+
+HIGHLIGHT_QUERIES = ["halluc", "aligning", "RL", "discretion", "confucius", "title:reasoning", "reason*", "+graph -vision",
+                     "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"]
+
+
+@pytest.mark.parametrize("query", HIGHLIGHT_QUERIES)
+def test_marks_are_the_matched_terms(query: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    for hit in answers[query]["hits"]:
+        entry = store[hit["ref"]]
+        for field, key, text in (("title", "title", entry["t"]), ("abstract", "snippet", None)):
+            terms = {term for term, fields in hit["terms"].items() if field in fields}
+            pieces = hit[key]
+            marked = [piece for piece, mark in pieces if mark]
+            for word in marked:
+                assert word == trim(word) and stem(word.lower()) in terms, (query, word)
+            if text is not None:
+                assert _text(pieces) == text
+                unmarked_matches = [
+                    word for piece, mark in pieces if not mark
+                    for word in tokenize(piece) if trim(word) and stem(trim(word)) in terms
+                ]
+                assert not unmarked_matches, (query, unmarked_matches)
+
+
+@pytest.mark.parametrize("query", HIGHLIGHT_QUERIES)
+def test_snippet_is_centred_on_the_first_match(query: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    for hit in answers[query]["hits"]:
+        abstract = store[hit["ref"]]["a"]
+        pieces = hit["snippet"]
+        text = _text(pieces)
+        body = text.removeprefix("…").removesuffix("…")
+        assert body in abstract
+        assert len(body) <= 160
+        assert len(body) >= min(120, len(abstract))
+        assert text.startswith("…") == (not abstract.startswith(body))
+        terms = {term for term, fields in hit["terms"].items() if "abstract" in fields}
+        if terms:
+            assert any(mark for _, mark in pieces), (query, hit["ref"])
+
+
+def test_deep_match_is_shown_not_the_first_line(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+    (hit,) = answers["confucius"]["hits"]
+    abstract = store[hit["ref"]]["a"]
+    assert abstract.index("Confucius") > 400
+    assert hit["snippet"][0] == ["…", False]
+    assert ["Confucius", True] in hit["snippet"]
+
+
+# --- filters and the address ------------------------------------------------------
+
+
+def test_filters_narrow(node: str, site: Path, store: dict[str, Any]) -> None:
+    everything, tagged, dated, both = run_cases(node, site, [
+        {"query": "alignment"},
+        {"query": "alignment", "tag": "surveys"},
+        {"query": "alignment", "year": "2024"},
+        {"query": "alignment", "tag": "surveys", "year": "2024"},
+    ])
+    assert 0 < len(tagged["hits"]) < len(everything["hits"])
+    assert all("surveys" in store[ref].get("g", []) for ref in refs(tagged))
+    assert 0 < len(dated["hits"]) < len(everything["hits"])
+    assert all(store[ref].get("d", "").startswith("2024") for ref in refs(dated))
+    assert set(refs(both)) == set(refs(tagged)) & set(refs(dated))
+    # Filtering keeps the ranking.
+    assert refs(tagged) == [ref for ref in refs(everything) if ref in set(refs(tagged))]
+
+
+def test_url_state_round_trips(node: str, site: Path) -> None:
+    script = """
+    const s = require(process.argv[1])
+    const { index, meta } = require(process.argv[2]).loadSiteIndex(process.argv[3])
+    const options = { tags: meta.tags, years: meta.years }
+    const out = {
+      options,
+      fromStore: s.filterOptions(index.store),
+      formatted: s.formatState({q: 'title:reasoning +graph & co', tag: 'surveys', year: '2024'}),
+      empty: s.formatState({q: '', tag: '', year: ''}),
+      parsed: s.parseState('?q=a%20b%2Bc&tag=surveys&year=2024', options),
+      unknown: s.parseState('?q=x&tag=nope&year=1066', options),
+    }
+    out.back = s.parseState(out.formatted, options)
+    console.log(JSON.stringify(out))
+    """
+    proc = subprocess.run(
+        [node, "-e", script, str(SEARCH_JS), str(SITE_INDEX_JS), str(site)], capture_output=True, text=True, check=True
+    )
+    out = json.loads(proc.stdout)
+    assert out["formatted"].startswith("?q=")
+    assert out["empty"] == ""
+    assert out["back"] == {"q": "title:reasoning +graph & co", "tag": "surveys", "year": "2024"}
+    assert out["parsed"] == {"q": "a b+c", "tag": "surveys", "year": "2024"}
+    assert out["unknown"] == {"q": "x", "tag": "", "year": ""}
+    assert out["options"]["years"] == sorted(out["options"]["years"][:-1], reverse=True) + ["undated"]
+    assert "surveys" in out["options"]["tags"]
+    # The page offers the filters index.js lists before any shard is in: exactly those of the papers.
+    assert out["options"] == out["fromStore"]
+
+
+def test_many_shards_answer_as_one(node: str, site: Path, answers: dict[str, Answer], tmp_path: Path) -> None:
+    """The same content in 8 KiB shards: every query of this module gets the same hits, scores, marks and snippets."""
+    sharded = build_site(ROOT, tmp_path / "sharded", "--set", "search_shard_kib=8")
+    meta, _ = read_search(sharded)
+    assert len(meta["shards"]) >= 4
+    assert load_store(sharded) == load_store(site)
+    queries = list(answers)
+    for query, answer in zip(queries, run_cases(node, sharded, [{"query": query} for query in queries]), strict=True):
+        one = answers[query]
+        assert {key: answer[key] for key in ("plan", "mode", "message")} == {key: one[key] for key in ("plan", "mode", "message")}
+        assert [hit["score"] for hit in answer["hits"]] == [hit["score"] for hit in one["hits"]], query
+        by_ref = {hit["ref"]: hit for hit in one["hits"]}
+        assert {hit["ref"]: hit for hit in answer["hits"]} == by_ref, query
