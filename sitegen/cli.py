@@ -59,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", parents=[common], help="preview at http://127.0.0.1:8000/, rebuilding on change")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
     serve.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     new.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="paper date (default: today)")
     new.set_defaults(run=_new)
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: use a number from 0 to 65535 (0 picks a free one)")
+    return int(text)
 
 
 def _iso_date(text: str) -> dt.date:
@@ -111,6 +117,8 @@ def _build(args: argparse.Namespace) -> int:
 
     config = _config(args, base_url=args.base_url, page_size=args.page_size)
     report = build(config, args.output, args.drafts)
+    for notice in report.notices:
+        print(notice, file=sys.stderr)
     if args.verbose:
         for path in report.result.written:
             print(f"  wrote   {path}")

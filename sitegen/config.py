@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sitegen.errors import ConfigError
+from sitegen.text import FORBIDDEN, describe
 
 CONFIG_FILE = "pyproject.toml"
 
@@ -40,6 +41,8 @@ class Config:
     tags_file: str = "content/tags.yaml"
     search_shard_kib: int = 256
     """Budget of one search index shard, in KiB before compression: what a browser loads before its first results."""
+    max_page_kib: int = 1024
+    """Largest page file read, in KiB: a page linked to a huge or endless file fails with its name instead of filling the memory."""
     listing_dates: tuple[tuple[str, dt.date], ...] = ()
     """Listing date of each digest file name that carries no date of its own."""
 
@@ -69,12 +72,15 @@ OPTION_HELP: Mapping[str, str] = {
     "templates_dir": "project templates that override the theme's",
     "tags_file": "tag vocabulary (YAML)",
     "search_shard_kib": "budget of one search index shard in KiB (the browser searches the newest shard first)",
+    "max_page_kib": "largest page file read, in KiB (a bigger one is an error naming it)",
     "listing_dates": 'table: digest file name -> listing date, e.g. {"digest.txt" = 2025-12-11}',
 }
 
 
 def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
     """Read ``root/pyproject.toml`` (if any), apply overrides, validate everything at once."""
+    if not root.is_dir():
+        raise ConfigError(f"{root}: the project folder (--root) is not a folder")
     config_path = root / CONFIG_FILE
     table: dict[str, Any] = {}
     if config_path.is_file():
@@ -82,6 +88,8 @@ def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Confi
             document = tomllib.loads(config_path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"{config_path}: not valid TOML: {error}") from None
+        except OSError as error:
+            raise ConfigError(f"{config_path}: cannot read: {error.strerror or error}") from None
         table = dict(document.get("tool", {}).get("sitegen", {}))
     table.update(overrides or {})
     return _validate(root, table, config_path)
@@ -118,6 +126,8 @@ def _validate(root: Path, table: Mapping[str, Any], config_path: Path) -> Config
                 values[key] = value
         elif not isinstance(value, str):
             problems.append(f"{key!r} must be a string, not {type(value).__name__} {value!r}")
+        elif FORBIDDEN.search(value):
+            problems.append(f"{key!r} holds control characters ({describe(value)}), which feeds cannot carry; remove them")
         elif key == "base_url" and not _is_absolute_url(value):
             problems.append(f"'base_url' must be an absolute http(s) URL such as https://example.org/, not {value!r}")
         else:

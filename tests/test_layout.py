@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sitegen"
-SHARED = {"model", "errors", "config", "fsutil", "__init__", "__main__"}
+SHARED = {"model", "errors", "config", "fsutil", "text", "__init__", "__main__"}
 ALLOWED: dict[str, set[str]] = {
     "shared": set(),
     "content": set(),

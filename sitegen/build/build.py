@@ -1,11 +1,13 @@
 """`sitegen build`: the I/O shell around load -> collect -> render + search -> write.
 
 Everything is read, validated and rendered in memory before the first byte is
-written, so a build that fails leaves the previous site exactly as it was.
-Each build leaves hints for the next in the output's cache folder (cache.py):
-pages whose files did not change are not parsed again (load.py), pages whose
-inputs did not change (fingerprint.py) are not rendered again, and the search
-files are made again only when a paper changed (search/files.py).
+written, and the new site replaces the old in one step (output.py), so a build
+that fails or is killed leaves the previous site exactly as it was. Each build
+leaves hints for the next in the project's state folder (state.py, cache.py),
+never in the output: pages whose files did not change are not parsed again
+(load.py), pages whose inputs did not change (fingerprint.py) are not rendered
+again, and the search files are made again only when a paper changed
+(search/files.py).
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ from sitegen.build.cache import (
 )
 from sitegen.build.fingerprint import PageFingerprints, PaperDigests
 from sitegen.build.load import read_pages
-from sitegen.build.output import WriteResult, check_owned, write_tree
+from sitegen.build.output import Spare, WriteResult, check_output, publish
 from sitegen.build.session import BuildSession
+from sitegen.build.state import build_state, locked
 from sitegen.config import Config
 from sitegen.errors import BuildFailed, SitegenError, SourceError
-from sitegen.model import Loc
+from sitegen.fsutil import NotAFile, read_bytes
+from sitegen.model import Loc, Notice
 from sitegen.search.files import SearchFiles, SearchSizes
 from sitegen.site.collect import URL_PLAN, Site, collect
 from sitegen.site.pages import plan
@@ -49,6 +53,7 @@ class BuildReport:
     seconds: float
     output: Path
     search: SearchSizes
+    notices: tuple[Notice, ...] = ()
 
     def summary(self) -> str:
         r, s = self.result, self.search
@@ -76,6 +81,7 @@ def render_site(
     site: Site,
     unchanged: Callable[[str, str | None], bool] = lambda path, fingerprint: False,
     papers: PaperDigests | None = None,
+    notices: list[Notice] | None = None,
 ) -> RenderedSite:
     """Every output file in memory: pages from templates, then theme assets.
 
@@ -103,7 +109,14 @@ def render_site(
                 rendered.files[page.path] = render(env, page.template, page.path, page.context)
         except jinja2.TemplateError as error:
             raise BuildFailed([_template_error(error, page.template)]) from None
-    for relative, data in _static_files(config.path("theme_dir") / "static"):
+        except UnicodeDecodeError as error:
+            raise BuildFailed([SourceError(Loc(Path(page.template)), f"a template it uses is not UTF-8 text: {error.reason}")]) from None
+        except Exception as error:  # templates are user code: any error raised inside one is theirs to fix
+            problem = _runtime_error(error)
+            if problem is None:
+                raise
+            raise BuildFailed([problem]) from None
+    for relative, data in _static_files(config.path("theme_dir") / "static", notices if notices is not None else []):
         rendered.files[f"static/{relative}"] = data
     return rendered
 
@@ -113,43 +126,61 @@ def build(
 ) -> BuildReport:
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
-    check_owned(folder)
-    if session is not None:
-        known, records = session.caches(folder, config.papers_dir)
-    else:
-        known, records = read_parsed_pages(folder, config.papers_dir), read_page_records(folder)
-    papers, parsed = read_pages(config, known)
-    site = collect([paper for paper in papers if drafts or not paper.draft], config)
-    paper_digests = session.papers if session is not None else PaperDigests()
-    folder_text = str(folder)
+    check_output(config, folder)
+    content = config.path("content_dir")
+    if not content.is_dir():
+        raise SourceError(Loc(content), "no content folder here; check --root and content_dir (a typo would publish an empty site)")
+    state = build_state(config.root, folder)
+    notices: list[Notice] = []
+    with locked(state):
+        if session is not None:
+            known, records, spare = session.caches(state, config.papers_dir, notices)
+        else:
+            known = read_parsed_pages(state, config.papers_dir, notices)
+            records, spare = read_page_records(state, notices), Spare.of(state)
+        generation = spare.generation
+        spare.load()
+        last = session.written if session is not None and spare.generation == generation else None
+        papers, parsed = read_pages(config, known, notices)
+        site = collect([paper for paper in papers if drafts or not paper.draft], config)
+        paper_digests = session.papers if session is not None else PaperDigests()
+        folder_text = str(folder)
 
-    def intact(path: str, fingerprint: str | None) -> bool:
-        return still_there(folder_text, path, records.get(path), fingerprint)
+        def intact(path: str, fingerprint: str | None) -> bool:
+            return still_there(folder_text, path, records.get(path), fingerprint)
 
-    texts = {page.paper.body: page.text for page in parsed.values()}
-    worker = session.search_worker if session is not None else None
-    with SearchFiles(site, texts, read_search_record(folder), intact, paper_digests.digest, worker) as search:
-        rendered = render_site(site, intact, paper_digests)
-        files = {**rendered.files, **search.files()}
-        result = write_tree(folder, files, session.written if session is not None else None)
-        sizes, record = search.finish()
-    rendered.fingerprints.update(dict.fromkeys(sizes.files, search.key))
-    write_search_record(folder, record)
-    new_records = page_records(folder, rendered.fingerprints, records, result.written)
-    if session is not None:
-        session.written = set(files)
-        session.keep(parsed, new_records)
-        session.papers.keep_used()
-    else:
-        write_page_records(folder, new_records, records)
-        write_parsed_pages(folder, parsed, known)
-    return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes)
+        texts = {page.paper.body: page.text for page in parsed.values()}
+        worker = session.search_worker if session is not None else None
+        previous_search = read_search_record(state, notices)
+        with SearchFiles(site, texts, previous_search, intact, paper_digests.digest, worker) as search:
+            rendered = render_site(site, intact, paper_digests, notices)
+            files = {**rendered.files, **search.files()}
+            result = publish(folder, files, spare, last)
+            sizes, record = search.finish()
+        notices.extend(spare.notices)
+        spare.notices.clear()
+        rendered.fingerprints.update(dict.fromkeys(sizes.files, search.key))
+        write_search_record(state, record, previous_search)
+        new_records = page_records(folder, rendered.fingerprints, records, result.written)
+        if session is not None:
+            session.written = set(files)
+            session.keep(parsed, new_records)
+            session.papers.keep_used()
+        else:
+            write_page_records(state, new_records, records)
+            write_parsed_pages(state, parsed, known)
+    return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices))
 
 
-def _static_files(folder: Path) -> Iterator[tuple[str, bytes]]:
+def _static_files(folder: Path, notices: list[Notice]) -> Iterator[tuple[str, bytes]]:
+    """The theme's assets: regular files only, and no link leading out of the theme."""
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.name.startswith("."):
-            yield path.relative_to(folder).as_posix(), path.read_bytes()
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        try:
+            yield path.relative_to(folder).as_posix(), read_bytes(path, inside=folder)
+        except NotAFile as skipped:
+            notices.append(Notice(skipped.loc, skipped.message))
 
 
 def _template_error(error: jinja2.TemplateError, template: str) -> SourceError:
@@ -158,7 +189,16 @@ def _template_error(error: jinja2.TemplateError, template: str) -> SourceError:
         return SourceError(Loc(Path(template)), f"template {error.name!r} not found in the theme or templates/")
     if isinstance(error, jinja2.TemplateSyntaxError):
         return SourceError(Loc(Path(error.filename or template), error.lineno), error.message or str(error))
+    return _runtime_error(error) or SourceError(Loc(Path(template)), str(error))
+
+
+def _runtime_error(error: Exception) -> SourceError | None:
+    """The template line an error was raised on (Jinja rewrites tracebacks to template files and lines),
+    or None when no template was running: then it is sitegen's bug, not the template's."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if frame.filename.endswith((".html", ".xml", ".txt")):
-            return SourceError(Loc(Path(frame.filename), frame.lineno), str(error))
-    return SourceError(Loc(Path(template)), str(error))
+            detail = str(error) if isinstance(error, jinja2.TemplateError) else f"{error} ({type(error).__name__})"
+            if isinstance(error, RecursionError):
+                detail = "templates include or call each other without end (RecursionError)"
+            return SourceError(Loc(Path(frame.filename), frame.lineno), detail)
+    return None

@@ -1,28 +1,37 @@
-"""What one build leaves for the next in the output's cache folder: parsed pages, page fingerprints, search files.
+"""What one build leaves for the next in its state folder: parsed pages, output records, the search files' record.
 
-Both are only ever hints. A page is re-read when its size or modification time
-differs; an output file is re-rendered when its fingerprint, size or
-modification time differs from what was recorded, so a hand-edited output file
-is repaired by the next build. A cache that cannot be read is ignored.
+All are only ever hints, checked on read (state.py checks kind, version and
+checksum; this module checks every value's type), and a cache that does not
+check out is ignored with one warning: the build then proceeds as a fresh one
+and writes the same bytes. A page is re-read when its size or modification
+time differs; an output file is re-rendered when its fingerprint, size,
+modification time or inode differs from what was recorded, so a hand-edited or
+replaced output file is repaired by the next build.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import os
-from collections.abc import Iterable, Mapping
+import stat
+import types
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sitegen.build.output import read_cache, write_cache
-from sitegen.model import Loc, Organisation, Paper
+from sitegen.build.state import BuildState, StateUnreadable, read_state, write_state
+from sitegen.content.slugs import is_slug
+from sitegen.model import Loc, Notice, Paper
 
 PAGES_CACHE = "pages.json"
 PAPERS_CACHE = "papers.json"
 SEARCH_CACHE = "search.json"
-_VERSION = 3
+_VERSION = 4
+_LARGEST = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,25 +41,23 @@ class OutputRecord:
     fingerprint: str
     size: int
     mtime_ns: int
-
-
-def read_page_records(folder: Path) -> dict[str, OutputRecord]:
-    data = _read_json(folder, PAGES_CACHE)
-    try:
-        return {path: OutputRecord(*record) for path, record in data.get("pages", {}).items()}
-    except TypeError:
-        return {}
+    inode: int
 
 
 def still_there(folder: str | Path, path: str, record: OutputRecord | None, fingerprint: str | None) -> bool:
-    """True when ``path`` was written from the same inputs and nobody touched it since."""
+    """True when ``path`` was written from the same inputs and nobody touched or replaced it since."""
     if record is None or fingerprint is None or record.fingerprint != fingerprint:
         return False
     try:
         status = os.stat(os.path.join(folder, path), follow_symlinks=False)
     except OSError:
         return False
-    return status.st_size == record.size and status.st_mtime_ns == record.mtime_ns
+    return (
+        stat.S_ISREG(status.st_mode)
+        and status.st_size == record.size
+        and status.st_mtime_ns == record.mtime_ns
+        and status.st_ino == record.inode
+    )
 
 
 def page_records(
@@ -71,15 +78,22 @@ def page_records(
                 status = os.stat(os.path.join(folder, path), follow_symlinks=False)
             except OSError:
                 continue
-            record = OutputRecord(fingerprint, status.st_size, status.st_mtime_ns)
+            record = OutputRecord(fingerprint, status.st_size, status.st_mtime_ns, status.st_ino)
         pages[path] = record
     return pages
 
 
-def write_page_records(folder: Path, pages: Mapping[str, OutputRecord], previous: Mapping[str, OutputRecord]) -> None:
+def read_page_records(state: BuildState, notices: list[Notice]) -> dict[str, OutputRecord]:
+    def records(data: Any) -> dict[str, OutputRecord]:
+        return {_text(path): OutputRecord(_text(fingerprint), *map(_count, rest)) for path, (fingerprint, *rest) in _mapping(data).items()}
+
+    return _read(state, PAGES_CACHE, records, notices)
+
+
+def write_page_records(state: BuildState, pages: Mapping[str, OutputRecord], previous: Mapping[str, OutputRecord]) -> None:
     if pages != previous:
-        data = {path: [record.fingerprint, record.size, record.mtime_ns] for path, record in pages.items()}
-        _write_json(folder, PAGES_CACHE, {"version": _VERSION, "pages": data})
+        data = {path: [record.fingerprint, record.size, record.mtime_ns, record.inode] for path, record in pages.items()}
+        _write(state, PAGES_CACHE, data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,87 +107,149 @@ class ParsedPage:
     """The abstract as plain text, for the search index: Markdown parsing is its slowest input."""
 
 
-def read_parsed_pages(folder: Path, papers_dir: Path = Path()) -> dict[str, ParsedPage]:
+def read_parsed_pages(state: BuildState, papers_dir: Path, notices: list[Notice]) -> dict[str, ParsedPage]:
     """The pages of the last build, keyed by file name, located in ``papers_dir`` (the cache keeps names only)."""
-    data = _read_json(folder, PAPERS_CACHE)
-    pages: dict[str, ParsedPage] = {}
-    try:
-        for name, (size, mtime_ns, fields, text) in data.get("papers", {}).items():
-            pages[name] = ParsedPage(size, mtime_ns, _paper(papers_dir / name, fields), str(text))
-    except (TypeError, ValueError, KeyError):
-        return {}
-    return pages
+
+    def pages(data: Any) -> dict[str, ParsedPage]:
+        found: dict[str, ParsedPage] = {}
+        for name, entry in _mapping(data).items():
+            size, mtime_ns, fields, text = _list(entry, 4)
+            if not isinstance(name, str) or os.path.basename(name) != name or not name.endswith(".md"):
+                raise ValueError(f"page name {name!r}")
+            found[name] = ParsedPage(_count(size), _count(mtime_ns), _paper(papers_dir / name, fields), _text(text))
+        return found
+
+    return _read(state, PAPERS_CACHE, pages, notices)
 
 
-def write_parsed_pages(folder: Path, pages: Mapping[str, ParsedPage], previous: Mapping[str, ParsedPage]) -> None:
+def write_parsed_pages(state: BuildState, pages: Mapping[str, ParsedPage], previous: Mapping[str, ParsedPage]) -> None:
     """Rewrite the cache unless every page was read from it (same names, sizes and mtimes)."""
     if pages.keys() == previous.keys() and all(
         (page.size, page.mtime_ns) == (previous[name].size, previous[name].mtime_ns) for name, page in pages.items()
     ):
         return
-    papers = {path: [page.size, page.mtime_ns, _fields(page.paper), page.text] for path, page in sorted(pages.items())}
-    _write_json(folder, PAPERS_CACHE, {"version": _VERSION, "papers": papers})
+    papers = {name: [page.size, page.mtime_ns, _encode(page.paper), page.text] for name, page in sorted(pages.items())}
+    _write(state, PAPERS_CACHE, papers)
 
 
-def _fields(paper: Paper) -> dict[str, Any]:
-    return {
-        "slug": paper.slug,
-        "title": paper.title,
-        "body": paper.body,
-        "date": paper.date.isoformat() if paper.date else None,
-        "authors": paper.authors,
-        "organisation": [paper.organisation.id, paper.organisation.name] if paper.organisation else None,
-        "comments": paper.comments,
-        "tags": list(paper.tags),
-        "links": list(paper.links),
-        "sources": list(paper.sources),
-        "draft": paper.draft,
-        "line": paper.loc.line,
-    }
+def read_search_record(state: BuildState, notices: list[Notice]) -> dict[str, Any]:
+    """What the last build recorded of its search files (search.files.SearchFiles checks the values it uses)."""
+    return _read(state, SEARCH_CACHE, _mapping, notices)
 
 
-def _paper(path: Path, fields: dict[str, Any]) -> Paper:
-    organisation = fields["organisation"]
-    return Paper(
-        slug=fields["slug"],
-        title=fields["title"],
-        body=fields["body"],
-        date=dt.date.fromisoformat(fields["date"]) if fields["date"] else None,
-        authors=fields["authors"],
-        organisation=Organisation(*organisation) if organisation else None,
-        comments=fields["comments"],
-        tags=tuple(fields["tags"]),
-        links=tuple(fields["links"]),
-        sources=tuple(fields["sources"]),
-        draft=fields["draft"],
-        loc=Loc(path, fields["line"]),
-    )
+def write_search_record(state: BuildState, record: Mapping[str, Any], previous: Mapping[str, Any]) -> None:
+    if record != previous:
+        _write(state, SEARCH_CACHE, dict(record))
 
 
-def read_search_record(folder: Path) -> dict[str, Any]:
-    """What the last build recorded of its search files (search.files.SearchFiles reads it)."""
-    raw = read_cache(folder, SEARCH_CACHE)
+def _read(state: BuildState, name: str, shape: Callable[[Any], Any], notices: list[Notice]) -> Any:
+    path = state.file(name)
     try:
-        recorded = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError):
+        data = read_state(path, name.removesuffix(".json"), _VERSION)
+        return {} if data is None else shape(data)
+    except (StateUnreadable, ValueError, TypeError, KeyError, AttributeError, RecursionError) as problem:
+        reason = problem if isinstance(problem, StateUnreadable) else f"holds an unexpected value ({problem})"
+        notices.append(Notice(Loc(path), f"build cache {reason}; building without it"))
         return {}
-    return recorded if isinstance(recorded, dict) else {}
 
 
-def write_search_record(folder: Path, record: Mapping[str, Any]) -> None:
-    write_cache(folder, SEARCH_CACHE, json.dumps(record).encode())
-
-
-def _read_json(folder: Path, name: str) -> dict[str, Any]:
-    raw = read_cache(folder, name)
-    if raw is None:
-        return {}
+def _write(state: BuildState, name: str, payload: Any) -> None:
+    """A cache that cannot be written (disk full) only costs the next build time: never an error."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return data if isinstance(data, dict) and data.get("version") == _VERSION else {}
+        write_state(state.file(name), name.removesuffix(".json"), _VERSION, payload)
+    except OSError:
+        pass
 
 
-def _write_json(folder: Path, name: str, data: Mapping[str, Any]) -> None:
-    write_cache(folder, name, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+# --- Paper <-> JSON, every value checked against the field's type --------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Paper):
+        return [*(_encode(getattr(value, name)) for name in _paper_fields()), value.loc.line]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _paper(path: Path, fields: Any) -> Paper:
+    names = _paper_fields()
+    values = _list(fields, len(names) + 1)
+    hints = _hints(Paper)
+    decoded = {name: _decode(hints[name], value) for name, value in zip(names, values)}
+    line = values[-1]
+    if line is not None:
+        line = _count(line)
+    paper = Paper(**decoded, loc=Loc(path, line))
+    if not paper.title or not is_slug(paper.slug) or not all(is_slug(tag) for tag in paper.tags):
+        raise ValueError(f"page {path.name}: title, slug or tags")
+    return paper
+
+
+@cache
+def _paper_fields() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(Paper) if f.name != "loc")
+
+
+@cache
+def _hints(kind: type) -> dict[str, Any]:
+    return typing.get_type_hints(kind)
+
+
+def _decode(hint: Any, value: Any) -> Any:
+    """``value`` as the type ``hint`` names, or ValueError: every type a Paper field can have."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        (inner,) = [option for option in options if option is not type(None)]
+        return _decode(inner, value)
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ValueError(f"expected a list, not {value!r}")
+        return tuple(_decode(item, element) for element in value)
+    if hint is str:
+        return _text(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ValueError(f"expected true or false, not {value!r}")
+        return value
+    if hint is int:
+        return _count(value)
+    if hint is dt.date:
+        return dt.date.fromisoformat(_text(value))
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        names = [f.name for f in dataclasses.fields(hint)]
+        hints = _hints(hint)
+        return hint(**{name: _decode(hints[name], element) for name, element in zip(names, _list(value, len(names)))})
+    raise TypeError(f"no cache form for {hint!r}")
+
+
+def _mapping(value: Any) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a mapping, not {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, length: int) -> list[Any]:
+    if not isinstance(value, list) or len(value) != length:
+        raise ValueError(f"expected a list of {length}, not {value!r:.60}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, not {value!r:.60}")
+    return value
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _LARGEST:
+        raise ValueError(f"expected a whole number, not {value!r:.60}")
+    return value

@@ -2,12 +2,15 @@
 
 A page whose file has the size and modification time the parse cache saw is
 not parsed again; a first build of a large archive parses half its pages in a
-second process.
+second process. Only regular files are read: a FIFO, device or socket named
+``*.md`` is skipped with a warning, a link out of the project and a page over
+``max_page_kib`` are errors.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
@@ -17,8 +20,8 @@ from sitegen.build.cache import ParsedPage
 from sitegen.config import Config
 from sitegen.content.frontmatter import parse_page
 from sitegen.errors import BuildFailed, SourceError
-from sitegen.fsutil import read_text
-from sitegen.model import Loc, Paper
+from sitegen.fsutil import NotAFile, read_text
+from sitegen.model import Loc, Notice, Paper
 from sitegen.search.worker import worker_pool
 from sitegen.site.render import plain_text
 
@@ -32,8 +35,13 @@ def load_papers(config: Config, drafts: bool = False) -> list[Paper]:
     return [paper for paper in papers if drafts or not paper.draft]
 
 
-def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Paper], dict[str, ParsedPage]]:
-    """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again."""
+def read_pages(
+    config: Config, known: Mapping[str, ParsedPage], notices: list[Notice] | None = None
+) -> tuple[list[Paper], dict[str, ParsedPage]]:
+    """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again.
+
+    Warnings (skipped special files, removed control characters) go to ``notices``.
+    """
     folder_text = str(config.papers_dir)
     found: dict[str, tuple[os.stat_result | None, Paper | None, str]] = {}
     missing: list[str] = []
@@ -44,6 +52,8 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
         except OSError:
             status = None
         hit = known.get(key)
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            hit = None
         if status is not None and hit is not None and (hit.size, hit.mtime_ns) == (status.st_size, status.st_mtime_ns):
             kept = hit.paper
             if str(kept.loc.path) != where:  # the pages folder moved since
@@ -53,10 +63,13 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
             found[key] = (status, None, "")
             missing.append(where)
     errors: list[SourceError] = []
-    for where, (fresh, text, problems) in zip(missing, _parse_all(missing)):
+    warnings = notices if notices is not None else []
+    limit, root = config.max_page_kib * 1024, config.root
+    for where, (fresh, text, problems, said) in zip(missing, _parse_all(missing, limit, root)):
         key = os.path.basename(where)
         found[key] = (found[key][0], fresh, text)
         errors.extend(problems)
+        warnings.extend(said)
     if errors:
         raise BuildFailed(errors)
     papers: list[Paper] = []
@@ -70,31 +83,37 @@ def read_pages(config: Config, known: Mapping[str, ParsedPage]) -> tuple[list[Pa
     return papers, parsed
 
 
-def _parse_all(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
-    """Each page parsed, with its plain text, or the problems found in it; in the order given."""
+_Parsed = tuple[Paper | None, str, list[SourceError], list[Notice]]
+
+
+def _parse_all(paths: list[str], limit: int, root: Path) -> list[_Parsed]:
+    """Each page parsed, with its plain text, or the problems found in it, and its warnings; in the order given."""
     if len(paths) < PARALLEL_PARSE_FROM:
-        return _parse_pages(paths)
+        return _parse_pages(paths, limit, root)
     half = len(paths) // 2
     try:
         with worker_pool() as pool:
-            later = pool.submit(_parse_pages, paths[half:])
-            return _parse_pages(paths[:half]) + later.result()
+            later = pool.submit(_parse_pages, paths[half:], limit, root)
+            return _parse_pages(paths[:half], limit, root) + later.result()
     except (OSError, BrokenProcessPool):
-        return _parse_pages(paths)
+        return _parse_pages(paths, limit, root)
 
 
-def _parse_pages(paths: list[str]) -> list[tuple[Paper | None, str, list[SourceError]]]:
-    results: list[tuple[Paper | None, str, list[SourceError]]] = []
+def _parse_pages(paths: list[str], limit: int, root: Path) -> list[_Parsed]:
+    results: list[_Parsed] = []
     for where in paths:
         path = Path(where)
+        notices: list[Notice] = []
         try:
-            paper = parse_page(read_text(path), path)
+            paper = parse_page(read_text(path, limit=limit, inside=root), path, notices)
+        except NotAFile as skipped:
+            results.append((None, "", [], [Notice(skipped.loc, skipped.message)]))
         except BuildFailed as failure:
-            results.append((None, "", list(failure.errors)))
+            results.append((None, "", list(failure.errors), notices))
         except SourceError as error:
-            results.append((None, "", [error]))
+            results.append((None, "", [error], notices))
         else:
-            results.append((paper, plain_text(paper.body), []))
+            results.append((paper, plain_text(paper.body), [], notices))
     return results
 
 

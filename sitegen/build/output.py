@@ -1,28 +1,54 @@
-"""Writes a rendered site into its output folder: only changed bytes, atomically, and only in a folder sitegen owns.
+"""Publishes a rendered site into its output folder all at once: at every moment the folder holds the
+complete old site or the complete new one, whatever happens to the build (kill -9, a full disk).
 
-Comparing bytes instead of tracking dependencies keeps uploads small (rsync and
-object-storage sync see only real changes) with no state to go stale. The marker
-file is the guard that makes ``sitegen build -o ~/`` refuse instead of cleaning
-a home directory.
+The build never writes into the live folder. It brings a second tree up to
+date (the *spare*: the previous generation of the site, kept in the build
+state) and then swaps the two with one rename(2) (``RENAME_EXCHANGE``), as
+git makes a change visible by one rename and ``rsync --link-dest`` snapshots
+share unchanged files:
+
+* in the spare, every file that did not change is a hard link to the live
+  one, so unchanged files keep their inode, bytes and mtime (rsync and
+  object-store syncs send only what changed) and a full snapshot costs
+  almost nothing;
+* the spare differs from the live tree only at the paths the last swap
+  changed (recorded with it), so bringing it up to date costs what changed
+  in the last two builds, not the size of the site;
+* while it is being updated the spare is marked dirty; a build killed then
+  leaves the live folder untouched, and the next one repairs the spare by
+  comparing the two trees' inodes.
+
+Where the swap cannot happen (the output folder is a mount point, or the
+file system cannot rename it), files are written beside their targets first
+and renamed into place after, with a warning that a kill during those renames
+could leave a mix. The marker file is the guard that makes
+``sitegen build -o ~/`` refuse instead of replacing a home directory.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
 import posixpath
+import shutil
 import stat
 from collections.abc import Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from sitegen.build.state import BuildState, StateUnreadable, read_state, write_state
+from sitegen.config import Config
 from sitegen.errors import OutputError
-from sitegen.fsutil import atomic_write
+from sitegen.model import Loc, Notice
 
 MARKER = ".sitegen-output"
-MARKER_TEXT = b"This folder is build output of sitegen; sitegen may delete anything in it.\n"
-CACHE_DIR = ".sitegen-cache"
-"""Inside the output folder, never published as a page and never cleaned: what a build may reuse."""
+MARKER_TEXT = b"This folder is build output of sitegen; sitegen may replace anything in it.\n"
+_SPARE_STATE = "spare.json"
+_SPARE_VERSION = 1
+_TEMPORARY = ".sitegen-tmp"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +59,7 @@ class WriteResult:
 
 
 def check_owned(folder: Path) -> None:
-    """Refuse early, before any work, a folder that is not ours to write and clean."""
+    """Refuse early, before any work, a folder that is not ours to replace."""
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise OutputError(f"{folder}: output must be a folder, not a file or link")
     if folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
@@ -43,56 +69,360 @@ def check_owned(folder: Path) -> None:
         )
 
 
-def claim(folder: Path) -> None:
-    """Make ``folder`` ours: new, empty, or marked by an earlier build."""
+SOURCE_OPTIONS = ("content_dir", "seeds_dir", "theme_dir", "templates_dir")
+
+
+def check_output(config: Config, folder: Path) -> None:
+    """Refuse an output folder that is, holds or lies inside a source folder, or holds the project,
+    whatever marker it carries: a build replaces its output folder whole."""
     check_owned(folder)
-    if (folder / MARKER).is_file():
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / MARKER).write_bytes(MARKER_TEXT)
+    try:
+        output = folder.resolve()
+        root = config.root.resolve()
+    except (OSError, RuntimeError) as error:
+        raise OutputError(f"{folder}: cannot resolve the output folder: {error}") from None
+    if output == root or root.is_relative_to(output):
+        raise OutputError(f"{folder}: the output folder would hold the whole project; choose one inside it, such as site/")
+    sources = [(option, config.path(option)) for option in SOURCE_OPTIONS]
+    sources += [("tags_file", config.path("tags_file")), ("build state", root / ".sitegen")]
+    for option, source in sources:
+        resolved = source.resolve()
+        if output == resolved or output.is_relative_to(resolved) or resolved.is_relative_to(output):
+            raise OutputError(
+                f"{folder}: refusing to build here: the output folder would replace {source} ({option}); "
+                "choose another folder with -o or output_dir"
+            )
 
 
-def write_tree(folder: Path, files: Mapping[str, bytes | None], last: Collection[str] | None = None) -> WriteResult:
-    """Make ``folder`` hold exactly ``files`` (plus the marker), touching only what differs.
+@dataclass(slots=True)
+class Spare:
+    """The spare tree of one output folder, and what the last swap left different in it."""
+
+    path: Path
+    state_file: Path
+    diverged: set[str] | None = None
+    """Paths at which the spare differs from the live tree; None when unknown (repair by comparing)."""
+    generation: int = 0
+    loaded: bool = False
+    notices: list[Notice] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, state: BuildState) -> Spare:
+        spare = cls(state.file("tree"), state.file(_SPARE_STATE))
+        if _device(state.folder) != _device(state.output.parent):
+            spare.path = state.output.parent / f".{state.output.name}.sitegen-tree"  # a swap cannot cross file systems
+        return spare
+
+    def load(self) -> None:
+        """Read what the last swap recorded, unless this process already knows it (a preview session)."""
+        try:
+            recorded = read_state(self.state_file, "spare", _SPARE_VERSION)
+        except StateUnreadable as problem:
+            self.notices.append(Notice(Loc(self.state_file), f"build state {problem}; comparing the trees instead"))
+            recorded = None
+        generation = recorded.get("generation") if isinstance(recorded, dict) else None
+        if self.loaded and generation == self.generation:
+            return
+        self.loaded = True
+        self.generation = generation if isinstance(generation, int) else 0
+        diverged = recorded.get("diverged") if isinstance(recorded, dict) and recorded.get("clean") is True else None
+        if isinstance(diverged, list) and all(isinstance(path, str) for path in diverged):
+            self.diverged = set(diverged)
+        else:
+            self.diverged = None
+
+    def save(self, clean: bool) -> None:
+        """Record the spare's state; a dirty one is repaired by the next build."""
+        self.generation += 1
+        payload = {"clean": clean, "generation": self.generation, "diverged": sorted(self.diverged or ()) if clean else []}
+        write_state(self.state_file, "spare", _SPARE_VERSION, payload)
+        if not clean:
+            self.diverged = None
+
+
+def publish(
+    folder: Path, files: Mapping[str, bytes | None], spare: Spare, last: Collection[str] | None = None
+) -> WriteResult:
+    """Make ``folder`` hold exactly ``files`` (plus the marker) in one step, touching only what differs.
 
     ``None`` stands for a file the caller knows is already there with the right bytes.
-    ``last`` is the set of files this process wrote there last time, if it knows it: when
-    it is the same set, nothing can be stale, and instead of walking the whole tree for
-    links only the paths about to be read or written are checked (10,000 papers are
-    10,000 folders to walk).
+    ``last`` is the set of files this process published there last time, if it knows it:
+    then the live tree is not walked (10,000 papers are 10,000 folders).
+    Raises OutputError, naming the path, when the disk is full or a folder read-only;
+    the live folder is then as it was.
     """
     for relative in files:
-        _checked(relative)  # every path before the first write, so a bad one leaves the folder as it was
-    claim(folder)
-    links: list[str] = []
-    present: list[tuple[str, bool]] | None = None
-    if last is None or set(last) != files.keys() or _links_on_the_way(folder, [path for path, data in files.items() if data is not None]):
-        links, present = _unlink_symlinks(folder)
-    written: list[str] = []
-    unchanged: list[str] = []
+        _checked(relative)  # every path before the first write
+    check_owned(folder)
+    try:
+        return _publish(folder, files, spare, last)
+    except OSError as error:
+        where = error.filename or folder
+        raise OutputError(f"{where}: cannot write the site: {error.strerror or error}; the previous site is unchanged") from None
+
+
+def _publish(folder: Path, files: Mapping[str, bytes | None], spare: Spare, last: Collection[str] | None) -> WriteResult:
+    _recover_swap(folder, spare)
+    exists = folder.is_dir()
+    if exists and last is not None and set(last) == files.keys() and not _odd_on_the_way(folder, files):
+        live: dict[str, int | None] = dict.fromkeys(last)
+        odd: list[str] = []
+    else:
+        live, odd = _scan(folder) if exists else ({}, [])
+        live.pop(MARKER, None)
+    written, unchanged = [], []
     for relative, data in sorted(files.items()):
-        target = folder / relative
-        if data is None:
-            unchanged.append(relative)
-            continue
-        try:
-            same = target.read_bytes() == data
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            same = False
-        if same:
+        if data is None or (relative in live and _same_bytes(folder / relative, data)):
             unchanged.append(relative)
         else:
-            atomic_write(target, data)
             written.append(relative)
-    stale = _remove_stale(folder, present, files) if present is not None else ()
-    removed = {*stale, *(link for link in links if link not in files)}
-    return WriteResult(tuple(written), tuple(unchanged), tuple(sorted(removed)))
+    removed = sorted({*(path for path in live if path not in files), *odd})
+    result = WriteResult(tuple(written), tuple(unchanged), tuple(removed))
+    if exists and not written and not removed and (folder / MARKER).is_file():
+        return result
+    if exists and os.path.ismount(folder):
+        spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason="it is a mount point")))
+        _write_in_place(folder, files, written, removed)
+        return result
+    spare.load()
+    spare.save(clean=False)
+    changed = set(written) | set(removed)
+    _update_spare(folder, spare, files, changed, live if exists else {})
+    if not exists:
+        os.rename(spare.path, folder)
+        spare.diverged = None  # no spare any more: the next swap makes one
+    else:
+        try:
+            _exchange(spare.path, folder)
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EBUSY, errno.EACCES, errno.EPERM):
+                raise
+            spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason=error.strerror)))
+            _write_in_place(folder, files, written, removed)
+            return result
+        spare.diverged = changed
+    try:
+        spare.save(clean=spare.diverged is not None)
+    except OSError:
+        pass  # the spare stays marked dirty: the next build compares the trees
+    return result
 
 
-def _links_on_the_way(folder: Path, paths: Iterable[str]) -> bool:
-    """Is any of ``paths``, or a folder above it inside ``folder``, a link (or not what it should be)?"""
-    checked: set[str] = set()
+_IN_PLACE_WARNING = (
+    "the output folder cannot be swapped in one step ({reason}): files were written beside their targets "
+    "and renamed into place, so a build killed during those renames could leave a mix"
+)
+
+
+def _update_spare(
+    folder: Path, spare: Spare, files: Mapping[str, bytes | None], changed: set[str], live: Mapping[str, int | None]
+) -> None:
+    """Make the spare tree equal to ``files``: new bytes where ``changed``, hard links to the live files elsewhere."""
+    root = spare.path
+    if spare.diverged is None or not root.is_dir():
+        if root.is_dir() and not root.is_symlink():
+            spare_files, odd = _scan(root)
+            for path in odd:
+                _remove(root / path)
+            known = {path: ino for path, ino in live.items() if ino is not None} or _inodes(folder, live)
+            touch = {path for path in spare_files.keys() | live.keys() if spare_files.get(path) != known.get(path)}
+            touch |= {path for path in spare_files if path not in files}
+        else:
+            if root.is_symlink() or root.exists():
+                _remove(root)
+            root.mkdir(parents=True)
+            touch = set(files)
+    else:
+        touch = set(spare.diverged)
+    touch |= changed | {MARKER}
+    keep = _ancestors(files)
+    emptied: set[str] = set()
+    for relative in sorted(touch):
+        target = root / relative
+        if relative == MARKER:
+            if _same_bytes(folder / MARKER, MARKER_TEXT):
+                _link(folder / MARKER, target)
+            else:
+                _replace(target, MARKER_TEXT)
+        elif relative not in files:
+            if _remove(target):
+                emptied.add(posixpath.dirname(relative))
+        elif relative in changed or relative not in live:
+            data = files[relative]
+            _replace(target, data if data is not None else (folder / relative).read_bytes())
+        else:
+            _link(folder / relative, target)
+    _prune(root, emptied, keep)
+
+
+def _write_in_place(folder: Path, files: Mapping[str, bytes | None], written: list[str], removed: list[str]) -> None:
+    """The fallback: every new file beside its target first (a full disk fails here, changing nothing), then renames."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative in written:
+            target = folder / relative
+            temporary = target.with_name(f".{target.name}{_TEMPORARY}")
+            data = files[relative]
+            _replace(temporary, data if data is not None else target.read_bytes())
+            staged.append((temporary, target))
+        if not (folder / MARKER).is_file():
+            _replace(folder / MARKER, MARKER_TEXT)
+    except BaseException:
+        for temporary, _ in staged:
+            temporary.unlink(missing_ok=True)
+        raise
+    for temporary, target in staged:
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        os.replace(temporary, target)
+    emptied = set()
+    for relative in removed:
+        if _remove(folder / relative):
+            emptied.add(posixpath.dirname(relative))
+    _prune(folder, emptied, _ancestors(files))
+
+
+def _recover_swap(folder: Path, spare: Spare) -> None:
+    """Finish or undo a two-rename swap (where RENAME_EXCHANGE is missing) that a kill interrupted."""
+    swapping = folder.parent / f".{folder.name}.sitegen-swap"
+    if not swapping.is_dir() or swapping.is_symlink():
+        return
+    if not folder.exists():
+        os.rename(swapping, folder)
+    elif not spare.path.exists():
+        os.rename(swapping, spare.path)
+    else:
+        shutil.rmtree(swapping)
+    spare.diverged = None
+
+
+def _exchange(spare: Path, folder: Path) -> None:
+    """Swap two folders in one step; two renames where the kernel or libc cannot."""
+    function = getattr(_libc(), "renameat2", None)
+    if function is not None:
+        if function(_AT_FDCWD, os.fsencode(spare), _AT_FDCWD, os.fsencode(folder), _RENAME_EXCHANGE) == 0:
+            return
+        code = ctypes.get_errno()
+        if code not in (errno.ENOSYS, errno.EINVAL):
+            raise OSError(code, os.strerror(code), str(folder))
+    swapping = folder.parent / f".{folder.name}.sitegen-swap"
+    os.rename(folder, swapping)
+    os.rename(spare, folder)
+    os.rename(swapping, spare)
+
+
+_LIBC: list[ctypes.CDLL | None] = []
+
+
+def _libc() -> ctypes.CDLL | None:
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
+
+
+def _device(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return None
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        status = os.lstat(path)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+            return False
+        return path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """A new file (a new inode: the old one may be shared with the live tree) holding ``data``."""
+    try:
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        _remove(target)
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except (FileNotFoundError, NotADirectoryError):
+        _make_folder(target.parent)
+        handle = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    with os.fdopen(handle, "wb") as stream:
+        stream.write(data)
+
+
+def _link(source: Path, target: Path) -> None:
+    _remove(target)
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        _make_folder(target.parent)
+        os.link(source, target, follow_symlinks=False)
+    except OSError as error:
+        if error.errno not in (errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EXDEV):
+            raise
+        shutil.copy2(source, target, follow_symlinks=False)  # a file system without hard links
+
+
+def _make_folder(folder: Path) -> None:
+    """A folder, replacing any file or link in the way (a stale page where a folder now goes)."""
+    for parent in reversed([folder, *folder.parents]):
+        try:
+            status = os.lstat(parent)
+        except FileNotFoundError:
+            os.mkdir(parent)
+            continue
+        if not stat.S_ISDIR(status.st_mode):
+            os.unlink(parent)
+            os.mkdir(parent)
+
+
+def _remove(target: Path) -> bool:
+    """Remove a file, link or folder; True if something was there."""
+    try:
+        status = os.lstat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    if stat.S_ISDIR(status.st_mode):
+        shutil.rmtree(target)
+    else:
+        os.unlink(target)
+    return True
+
+
+def _prune(root: Path, emptied: Iterable[str], keep: set[str]) -> None:
+    """Remove folders left empty, deepest first, except those that still hold files."""
+    folders: set[str] = set()
+    for relative in emptied:
+        while relative and relative not in keep and relative not in folders:
+            folders.add(relative)
+            relative = posixpath.dirname(relative)
+    for relative in sorted(folders, key=lambda path: path.count("/"), reverse=True):
+        try:
+            os.rmdir(root / relative)
+        except OSError as error:
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT):
+                raise
+
+
+def _inodes(folder: Path, paths: Iterable[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
     for path in paths:
+        try:
+            found[path] = os.lstat(folder / path).st_ino
+        except OSError:
+            pass
+    return found
+
+
+def _odd_on_the_way(folder: Path, files: Iterable[str]) -> bool:
+    """Is any of ``files``, or a folder above it, a link or not what it should be? (Unchanged files are
+    hard-linked from the live tree, so a link on the way would bring in a file from elsewhere.)"""
+    checked: set[str] = set()
+    for path in files:
         parts = path.split("/")
         for depth in range(1, len(parts) + 1):
             relative = "/".join(parts[:depth])
@@ -102,30 +432,25 @@ def _links_on_the_way(folder: Path, paths: Iterable[str]) -> bool:
             try:
                 status = os.lstat(os.path.join(folder, relative))
             except FileNotFoundError:
-                break  # nothing there yet: made below as a plain folder or file
-            if stat.S_ISLNK(status.st_mode) or (depth < len(parts) and not stat.S_ISDIR(status.st_mode)):
+                break
+            wanted = stat.S_ISDIR if depth < len(parts) else stat.S_ISREG
+            if not wanted(status.st_mode):
                 return True
     return False
 
 
-def read_cache(folder: Path, name: str) -> bytes | None:
-    try:
-        return (folder / CACHE_DIR / name).read_bytes()
-    except OSError:
-        return None
-
-
-def write_cache(folder: Path, name: str, data: bytes) -> None:
-    if read_cache(folder, name) != data:
-        atomic_write(folder / CACHE_DIR / name, data)
-
-
-def _checked(relative: str) -> str:
-    """Output paths come from slugs and tag names; this is the last line of defence against ``..``."""
-    normal = posixpath.normpath(relative)
-    if normal != relative or normal.startswith(("/", "../", CACHE_DIR)) or normal in (".", "..") or "\\" in relative:
-        raise OutputError(f"refusing to write outside the output folder: {relative!r}")
-    return relative
+def _scan(folder: Path) -> tuple[dict[str, int | None], list[str]]:
+    """Every regular file below ``folder`` with its inode, and every link or special file (never followed)."""
+    files: dict[str, int | None] = {}
+    odd: list[str] = []
+    for relative, entry in _entries(str(folder)):
+        if entry.is_dir(follow_symlinks=False):
+            continue
+        if entry.is_file(follow_symlinks=False):
+            files[relative] = entry.inode()
+        else:
+            odd.append(relative)
+    return files, odd
 
 
 def _entries(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[str]]]:
@@ -138,45 +463,12 @@ def _entries(folder: str, prefix: str = "") -> Iterator[tuple[str, os.DirEntry[s
                 yield from _entries(entry.path, relative + "/")
 
 
-def _unlink_symlinks(folder: Path) -> tuple[list[str], list[tuple[str, bool]]]:
-    """sitegen never makes links: any link in the output is removed, never followed, so no write
-    (``papers/`` linked to a folder elsewhere) and no read lands outside the output folder.
-
-    Returns the links removed and every other entry with whether it is a folder, so the
-    stale-file sweep after writing needs no second walk (10,000 papers are 10,000 folders).
-    """
-    unlinked: list[str] = []
-    present: list[tuple[str, bool]] = []
-    for relative, entry in _entries(str(folder)):
-        if entry.is_symlink():
-            os.unlink(entry.path)
-            unlinked.append(relative)
-        else:
-            present.append((relative, entry.is_dir(follow_symlinks=False)))
-    return sorted(unlinked), present
-
-
-def _remove_stale(folder: Path, present: list[tuple[str, bool]], files: Mapping[str, bytes | None]) -> tuple[str, ...]:
-    """Remove what ``present`` lists that ``files`` does not: folders too, once empty."""
-    removed: list[str] = []
-    folders: list[str] = []
-    for relative, is_folder in present:
-        if relative == CACHE_DIR or relative.startswith(CACHE_DIR + "/"):
-            continue
-        if is_folder:
-            folders.append(relative)
-        elif relative not in files and relative != MARKER:
-            os.unlink(folder / relative)
-            removed.append(relative)
-    occupied = _ancestors(files)
-    for relative in sorted(folders, key=lambda path: path.count("/"), reverse=True):
-        if relative not in occupied:
-            try:
-                os.rmdir(folder / relative)  # only succeeds on a folder left empty
-            except OSError as error:
-                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
-                    raise
-    return tuple(sorted(removed))
+def _checked(relative: str) -> str:
+    """Output paths come from slugs and tag names; this is the last line of defence against ``..``."""
+    normal = posixpath.normpath(relative)
+    if normal != relative or normal.startswith(("/", "../")) or normal in (".", "..", MARKER) or "\\" in relative:
+        raise OutputError(f"refusing to write outside the output folder: {relative!r}")
+    return relative
 
 
 def _ancestors(paths: Iterable[str]) -> set[str]:

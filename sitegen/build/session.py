@@ -14,11 +14,15 @@ from sitegen.build.cache import (
     write_parsed_pages,
 )
 from sitegen.build.fingerprint import PaperDigests
+from sitegen.build.output import Spare
+from sitegen.build.state import BuildState
+from sitegen.model import Notice
 from sitegen.search.worker import SearchWorker
 
 
 class BuildSession:
-    """The parsed pages, the records of written files, paper digests and a search worker, kept in memory.
+    """The parsed pages, the records of written files, the spare tree's state, paper digests and a
+    search worker, kept in memory.
 
     The build caches are neither read back nor rewritten on every save: they
     are written when the session closes (if it never does, the next build finds
@@ -29,34 +33,39 @@ class BuildSession:
     """
 
     def __init__(self) -> None:
-        self._folder: Path | None = None
+        self._state: BuildState | None = None
         self._parsed: dict[str, ParsedPage] = {}
         self._parsed_on_disk: Mapping[str, ParsedPage] = {}
         self._records: dict[str, OutputRecord] = {}
         self._records_on_disk: Mapping[str, OutputRecord] = {}
+        self.spare: Spare | None = None
         self.search_worker = SearchWorker()
         self.papers = PaperDigests()
         self.written: set[str] | None = None
-        """The files of the last build into the current folder: `write_tree`'s ``last``."""
+        """The files of the last build into the current folder: `publish`'s ``last``."""
 
-    def caches(self, folder: Path, papers_dir: Path) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord]]:
-        """The parsed pages and the output records of ``folder``: kept ones, else read from its cache."""
-        if folder != self._folder:
+    def caches(
+        self, state: BuildState, papers_dir: Path, notices: list[Notice]
+    ) -> tuple[Mapping[str, ParsedPage], Mapping[str, OutputRecord], Spare]:
+        """The parsed pages, output records and spare tree of ``state``'s folder: kept ones, else read."""
+        if self._state is None or state.folder != self._state.folder:
             self.flush()
-            self._folder = folder
+            self._state = state
             self.written = None
-            self._parsed = self._parsed_on_disk = read_parsed_pages(folder, papers_dir)
-            self._records = self._records_on_disk = read_page_records(folder)
-        return self._parsed, self._records
+            self.spare = Spare.of(state)
+            self._parsed = self._parsed_on_disk = read_parsed_pages(state, papers_dir, notices)
+            self._records = self._records_on_disk = read_page_records(state, notices)
+        assert self.spare is not None
+        return self._parsed, self._records, self.spare
 
     def keep(self, parsed: dict[str, ParsedPage], records: dict[str, OutputRecord]) -> None:
         self._parsed, self._records = parsed, records
 
     def flush(self) -> None:
         """Write the caches of the current folder where they changed since read."""
-        if self._folder is not None:
-            write_page_records(self._folder, self._records, self._records_on_disk)
-            write_parsed_pages(self._folder, self._parsed, self._parsed_on_disk)
+        if self._state is not None:
+            write_page_records(self._state, self._records, self._records_on_disk)
+            write_parsed_pages(self._state, self._parsed, self._parsed_on_disk)
             self._parsed_on_disk, self._records_on_disk = self._parsed, self._records
 
     def close(self) -> None:

@@ -18,7 +18,8 @@ import yaml
 
 from sitegen.content.slugs import is_slug
 from sitegen.errors import BuildFailed, SourceError
-from sitegen.model import Loc, Organisation, Paper
+from sitegen.model import Loc, Notice, Organisation, Paper
+from sitegen.text import FORBIDDEN, control_lines, describe, without_controls
 
 FENCE = "---"
 KEYS = ("title", "slug", "date", "authors", "organisation", "comments", "tags", "links", "sources", "draft")
@@ -29,9 +30,25 @@ _LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping: a dict would keep the last silently, losing what the first said."""
+
+
 class _PageLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader that leaves dates as text, so a bad date is reported with its line
-    instead of failing inside PyYAML with a bare ValueError."""
+    instead of failing inside PyYAML with a bare ValueError, and that refuses a key
+    given twice in any mapping, nested ones included."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[str, int] = {}
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in first:
+                    message = f"key {key.value!r} appears twice (first on line {first[key.value]}); keep one"
+                    raise _DuplicateKey(problem=message, problem_mark=key.start_mark)
+                first[key.value] = 2 + key.start_mark.line
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
 
 
 _PageLoader.yaml_implicit_resolvers = {
@@ -69,14 +86,26 @@ def render_page(paper: Paper) -> str:
     return f"{FENCE}\n{header}{FENCE}\n" + (f"\n{body}\n" if body else "")
 
 
-def parse_page(text: str, path: Path) -> Paper:
-    """Read one page; raise BuildFailed listing every problem found in it."""
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+def parse_page(text: str, path: Path, notices: list[Notice] | None = None) -> Paper:
+    """Read one page; raise BuildFailed listing every problem found in it.
+
+    Characters XML forbids are removed, with a warning per line in ``notices``.
+    """
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    warnings = notices if notices is not None else []
+    if FORBIDDEN.search(text):
+        for line in control_lines(text):
+            found = describe(text.split("\n")[line - 1])
+            warnings.append(Notice(Loc(path, line), f"removed control characters ({found}) that feeds cannot carry"))
+        text = without_controls(text)
     header, body = _split(text, path)
     loader = _PageLoader(header)
     try:
         document = loader.get_single_node()
         values = loader.construct_document(document) if document is not None else None
+    except _DuplicateKey as error:
+        line = 2 + error.problem_mark.line if error.problem_mark is not None else 1
+        raise BuildFailed([SourceError(Loc(path, line), str(error.problem))]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = 2 + mark.line if mark is not None else 1
@@ -88,14 +117,33 @@ def parse_page(text: str, path: Path) -> Paper:
         loader.dispose()
     if not isinstance(values, dict) or not isinstance(document, yaml.MappingNode):
         raise BuildFailed([SourceError(Loc(path, 2), "front matter must be a mapping of keys such as 'title: ...'")])
-    lines: dict[str, int] = {}
-    for key, _ in document.value:
-        if isinstance(key, yaml.ScalarNode):
-            if key.value in lines:  # a dict would keep the last silently, losing what the first said
-                message = f"key {key.value!r} appears twice (first on line {lines[key.value]}); keep one"
-                raise BuildFailed([SourceError(Loc(path, 2 + key.start_mark.line), message)])
-            lines[key.value] = 2 + key.start_mark.line
+    lines = {key.value: 2 + key.start_mark.line for key, _ in document.value if isinstance(key, yaml.ScalarNode)}
+    for key, value in values.items():
+        if _has_controls(value):  # written as escapes such as "\x07" in a quoted value
+            line = lines.get(str(key), 2)
+            warnings.append(Notice(Loc(path, line), f"removed control characters from {key!r} that feeds cannot carry"))
+            values[key] = _cleaned(value)
     return _paper(values, lines, body, path)
+
+
+def _has_controls(value: Any) -> bool:
+    if isinstance(value, str):
+        return FORBIDDEN.search(value) is not None
+    if isinstance(value, list):
+        return any(map(_has_controls, value))
+    if isinstance(value, dict):
+        return any(_has_controls(key) or _has_controls(item) for key, item in value.items())
+    return False
+
+
+def _cleaned(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_controls(value)
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    if isinstance(value, dict):
+        return {_cleaned(key): _cleaned(item) for key, item in value.items()}
+    return value
 
 
 def _split(text: str, path: Path) -> tuple[str, str]:

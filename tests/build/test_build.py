@@ -39,7 +39,6 @@ import yaml
 from search_files import read_search
 
 from sitegen.build.build import build
-from sitegen.build.output import CACHE_DIR
 from sitegen.cli import main
 from sitegen.config import Config, load_config
 from sitegen.errors import BuildFailed
@@ -52,8 +51,6 @@ UPDATE_GOLDEN = "python -m pytest tests/build/test_build.py --update-golden"
 GOLDEN_PAGES = ("index.html", "papers/tiny-reasoners/index.html", "tags/reasoning/index.html")
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-CACHE = ".sitegen-cache"
-"""Build state inside the output folder; not part of the published site."""
 PAPER_LINK = re.compile(r"papers/([a-z0-9-]+)/index\.html")
 
 
@@ -174,12 +171,8 @@ def build_ok(root: Path, output: Path, *flags: str) -> Run:
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    """Every published file under ``folder``, by relative POSIX path (the build's cache is not published)."""
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.relative_to(folder).parts[0] != CACHE_DIR
-    }
+    """Every published file under ``folder``, by relative POSIX path."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, bytes, int, int]]:
@@ -334,7 +327,7 @@ def test_seed_build_is_deterministic(seed: Built, tmp_path: Path) -> None:
 def test_html_and_xml_files_are_exactly_the_planned_pages(built: Built) -> None:
     files = set(files_of(built.out))
     actual = {path for path in files if path.endswith((".html", ".xml"))}
-    actual -= {path for path in actual if path.startswith(("static/", f"{CACHE}/"))}
+    actual -= {path for path in actual if path.startswith("static/")}
     expected = expected_pages(built.entries, built.config)
     assert sorted(actual - expected) == [], "built but not planned"
     assert sorted(expected - actual) == [], "planned but not built"
@@ -665,7 +658,7 @@ def test_project_template_overrides_only_that_template(fixture_site: Built, tmp_
             document, _ = linkcheck.parse_html(data)
             marks = [element for element in linkcheck.elements(document) if element.get("id") == "override"]
             assert len(marks) == 1 and (marks[0].text or "").startswith("Overridden: "), path
-        elif not path.startswith(f"{CACHE}/"):
+        else:
             assert data == theme_only[path], f"{path} changed although only paper.html was overridden"
 
 
@@ -766,12 +759,7 @@ def test_rebuild_without_changes_writes_nothing(seed_project: tuple[Path, Path])
     run = build_ok(root, out, "-v")
     assert re.search(r"\b0 files written\b", run.stdout), run.stdout
     assert re.search(r"\b0 removed\b", run.stdout), run.stdout
-    assert published(snapshot(out)) == published(before)
-
-
-def published(state: dict[str, tuple[str, bytes, int, int]]) -> dict[str, tuple[str, bytes, int, int]]:
-    """A snapshot without the build's cache, which records file times and so may change when nothing else does."""
-    return {path: entry for path, entry in state.items() if not path.startswith(CACHE_DIR)}
+    assert snapshot(out) == before
 
 
 def test_a_new_shard_budget_rewrites_only_the_search_files(seed_project: tuple[Path, Path]) -> None:
@@ -784,7 +772,7 @@ def test_a_new_shard_budget_rewrites_only_the_search_files(seed_project: tuple[P
     shards = {f"search/{shard['file']}" for shard in meta["shards"]}
     assert len(shards) >= 4
     assert f"search index in {len(shards)} shards," in run.stdout, run.stdout
-    changed = {path for path in changed_files(before, snapshot(out)) if not path.startswith(f"{CACHE}/")}
+    changed = changed_files(before, snapshot(out))
     assert changed == _verbose_paths(run, "wrote")
     assert changed == {"search/index.js", *shards}
     assert not _verbose_paths(run, "removed")
@@ -810,7 +798,7 @@ def test_editing_an_abstract_rewrites_only_the_pages_that_show_it(seed_project: 
     before = snapshot(out)
     run = build_ok(root, out, "-v")
     changed = changed_files(before, snapshot(out))
-    assert changed - {path for path in changed if path.startswith(f"{CACHE}/")} == _verbose_paths(run, "wrote")
+    assert changed == _verbose_paths(run, "wrote")
 
     assert edited.date is not None
     home_page = listing_pages("", entries, size)[position // size]
@@ -824,7 +812,7 @@ def test_editing_an_abstract_rewrites_only_the_pages_that_show_it(seed_project: 
     neighbours = {entries[index].page for index in (position - 1, position + 1) if 0 <= index < len(entries)}
     may |= neighbours
     assert must <= changed, f"not rewritten: {sorted(must - changed)}"
-    unexpected = {path for path in changed - may if not path.startswith(("search/", f"{CACHE}/"))}
+    unexpected = {path for path in changed - may if not path.startswith("search/")}
     assert not unexpected, f"rewritten although they do not show the abstract: {sorted(unexpected)}"
     unrelated = {entry.page for entry in entries} - {edited.page} - neighbours
     assert not unrelated & changed
@@ -848,7 +836,7 @@ def test_deleting_a_paper_removes_the_files_it_produced(seed_project: tuple[Path
         assert not (out / "tags" / tag).exists()
     assert {victim.page, *(f"tags/{tag}/index.html" for tag in lonely)} <= _verbose_paths(run, "removed")
     files = set(files_of(out))
-    pages = {path for path in files if path.endswith((".html", ".xml")) and not path.startswith(("static/", f"{CACHE}/"))}
+    pages = {path for path in files if path.endswith((".html", ".xml")) and not path.startswith("static/")}
     assert pages == expected_pages(remaining, config)
     empty = [str(path) for path in out.rglob("*") if path.is_dir() and not any(path.iterdir())]
     assert not empty, f"empty folders left behind: {empty}"

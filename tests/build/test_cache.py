@@ -14,7 +14,7 @@ import sitegen.build.build
 import sitegen.build.cache
 import sitegen.build.load
 from sitegen.build.build import BuildSession, build
-from sitegen.build.output import CACHE_DIR
+from sitegen.build.state import build_state
 from sitegen.config import load_config
 from sitegen.content.frontmatter import parse_page
 
@@ -22,11 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def published(folder: Path) -> dict[str, bytes]:
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and path.relative_to(folder).parts[0] != CACHE_DIR
-    }
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 @pytest.fixture
@@ -116,13 +112,13 @@ def test_a_build_without_changes_does_not_serialize_the_parse_cache(
     out = tmp_path / "out"
     build(load_config(project), out)
     written: list[str] = []
-    real = sitegen.build.cache._write_json
+    real = sitegen.build.cache._write
 
-    def recording(folder: Path, name: str, data: Any) -> None:
+    def recording(state: Any, name: str, data: Any) -> None:
         written.append(name)
-        real(folder, name, data)
+        real(state, name, data)
 
-    monkeypatch.setattr(sitegen.build.cache, "_write_json", recording)
+    monkeypatch.setattr(sitegen.build.cache, "_write", recording)
     build(load_config(project), out)
     assert sitegen.build.cache.PAPERS_CACHE not in written
     retitle(project)
@@ -164,8 +160,9 @@ def test_a_corrupt_cache_is_ignored(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(load_config(project), out)
     before = published(out)
-    for cached in (out / CACHE_DIR).iterdir():
-        cached.write_bytes(b"{not json")
+    for cached in build_state(project, out).folder.iterdir():
+        if cached.is_file():
+            cached.write_bytes(b"{not json")
     report = build(load_config(project), out)
     assert published(out) == before
     assert report.result.written == ()

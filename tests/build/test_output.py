@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.build.output import CACHE_DIR, MARKER, check_owned, write_tree
+from sitegen.build.output import MARKER, Spare, WriteResult, check_owned, publish
 from sitegen.cli import main
 from sitegen.errors import OutputError
 
@@ -38,6 +38,12 @@ def write(path: Path, data: bytes = b"x") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
     return path
+
+
+def write_tree(folder: Path, files: dict[str, bytes | None], last: set[str] | None = None) -> WriteResult:
+    """Publish ``files`` into ``folder``, its spare tree and state kept beside it as a build keeps them in .sitegen/."""
+    state = folder.parent / f".{folder.name}.state"
+    return publish(folder, files, Spare(state / "tree", state / "spare.json"), last)
 
 
 def owned(folder: Path) -> Path:
@@ -127,7 +133,6 @@ def test_stale_files_are_removed_only_inside_the_output(tmp_path: Path) -> None:
     write(folder / "stale.html")
     write(folder / "papers" / "gone" / "index.html")
     write(folder / "papers" / "kept" / "old-asset.png")
-    write(folder / CACHE_DIR / "state", b"cache")
     (folder / "empty" / "deeper").mkdir(parents=True)
     neighbour = write(tmp_path / "site-notes.txt", b"next to the output")
     parent_file = write(tmp_path / "index.html", b"not ours")
@@ -136,7 +141,7 @@ def test_stale_files_are_removed_only_inside_the_output(tmp_path: Path) -> None:
 
     assert set(result.removed) == {"stale.html", "papers/gone/index.html", "papers/kept/old-asset.png"}
     left = {path.relative_to(folder).as_posix() for path in folder.rglob("*")}
-    assert left == {MARKER, "index.html", "papers", "papers/kept", "papers/kept/index.html", CACHE_DIR, f"{CACHE_DIR}/state"}
+    assert left == {MARKER, "index.html", "papers", "papers/kept", "papers/kept/index.html"}
     assert neighbour.read_bytes() == b"next to the output"
     assert parent_file.read_bytes() == b"not ours"
 
@@ -234,7 +239,7 @@ def test_symlinks_are_not_followed_when_cleaning(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["../x", "a/../../x", "/etc/x", "a/../b", "./a", "a//b", "a/", "", ".", "..", "a\\..\\..\\x", f"{CACHE_DIR}/x"]
+    "bad", ["../x", "a/../../x", "/etc/x", "a/../b", "./a", "a//b", "a/", "", ".", "..", "a\\..\\..\\x", MARKER]
 )
 def test_write_tree_rejects_paths_outside_the_folder_before_writing_anything(tmp_path: Path, bad: str) -> None:
     folder = owned(tmp_path / "site")
