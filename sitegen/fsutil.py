@@ -20,6 +20,14 @@ from sitegen.model import Loc
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
+STATE_DIR = ".sitegen"
+"""The project's state folder: build caches, the spare tree, backups. Never published, never tracked."""
+_CACHEDIR_TAG = b"""Signature: 8a477f597d28d172789f06886806bc55
+# This file is a cache directory tag created by sitegen.
+# For information about cache directory tags see https://bford.info/cachedir/
+"""
+_STATE_GITIGNORE = b"# Created by sitegen: build state, never published.\n*\n"
+
 
 class NotAFile(SourceError):
     """A FIFO, device or socket where a text file was expected: skipped with a warning, never read."""
@@ -43,6 +51,17 @@ def atomic_write(path: Path, data: bytes, *, durable: bool = False) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def state_folder(project: Path) -> Path:
+    """``project/.sitegen``, made on first use with a CACHEDIR.TAG and a .gitignore of its own
+    (as mypy's and pytest's caches are), so backup tools and git leave it out. Raises OSError."""
+    folder = project / STATE_DIR
+    folder.mkdir(exist_ok=True)
+    for name, data in (("CACHEDIR.TAG", _CACHEDIR_TAG), (".gitignore", _STATE_GITIGNORE)):
+        if not (folder / name).is_file():
+            atomic_write(folder / name, data)
+    return folder
 
 
 def read_text(path: Path, *, limit: int | None = None, inside: Path | None = None) -> str:

@@ -40,6 +40,7 @@ from pathlib import Path
 from sitegen.build.state import BuildState, StateUnreadable, read_state, write_state
 from sitegen.config import Config
 from sitegen.errors import OutputError
+from sitegen.fsutil import STATE_DIR
 from sitegen.model import Loc, Notice
 
 MARKER = ".sitegen-output"
@@ -84,7 +85,7 @@ def check_output(config: Config, folder: Path) -> None:
     if output == root or root.is_relative_to(output):
         raise OutputError(f"{folder}: the output folder would hold the whole project; choose one inside it, such as site/")
     sources = [(option, config.path(option)) for option in SOURCE_OPTIONS]
-    sources += [("tags_file", config.path("tags_file")), ("build state", root / ".sitegen")]
+    sources += [("tags_file", config.path("tags_file")), ("build state", root / STATE_DIR)]
     for option, source in sources:
         resolved = source.resolve()
         if output == resolved or output.is_relative_to(resolved) or resolved.is_relative_to(output):

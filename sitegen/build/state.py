@@ -24,14 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from sitegen.errors import OutputError
-from sitegen.fsutil import atomic_write
+from sitegen.fsutil import STATE_DIR, atomic_write, state_folder
 
-STATE_DIR = ".sitegen"
-CACHEDIR_TAG = b"""Signature: 8a477f597d28d172789f06886806bc55
-# This file is a cache directory tag created by sitegen.
-# For information about cache directory tags see https://bford.info/cachedir/
-"""
-_GITIGNORE = b"# Created by sitegen: build state, never published.\n*\n"
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
 
@@ -47,10 +41,6 @@ class BuildState:
         return self.folder / name
 
 
-def state_root(project: Path) -> Path:
-    return project / STATE_DIR
-
-
 def build_state(project: Path, output: Path) -> BuildState:
     """The state folder for ``output``: named after its path inside the project, or after a hash of
     its absolute path when it lies elsewhere; made (tagged and git-ignored) when missing."""
@@ -61,15 +51,11 @@ def build_state(project: Path, output: Path) -> BuildState:
         name += "-" + hashlib.sha1(relative.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     except ValueError:
         name = "elsewhere-" + hashlib.sha1(str(resolved).encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    root = state_root(project)
-    folder = root / "builds" / name
     try:
+        folder = state_folder(project) / "builds" / name
         folder.mkdir(parents=True, exist_ok=True)
-        for marker, data in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", _GITIGNORE)):
-            if not (root / marker).is_file():
-                atomic_write(root / marker, data)
     except OSError as error:
-        raise OutputError(f"{root}: cannot keep build state here: {error.strerror or error}") from None
+        raise OutputError(f"{project / STATE_DIR}: cannot keep build state here: {error.strerror or error}") from None
     return BuildState(folder, output)
 
 
