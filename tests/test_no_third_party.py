@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html.parser
 import re
+import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -34,11 +35,28 @@ JS_URL = re.compile(
 )
 
 
+PIXEL_PAGE = """---
+title: A Page With Remote Images
+date: 2025-12-10
+tags: [reasoning]
+---
+
+A tracking pixel ![pixel](https://tracker.example/pixel.png) and a protocol-relative one ![](//tracker.example/p.png).
+"""
+"""Images on other hosts in an abstract: rendered as links, so nothing is fetched."""
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("third-party") / "site"
-    assert sitegen_main(["build", "--root", str(ROOT), "-o", str(out)]) == 0
-    return out
+    """The repository's own site, built from a copy so the build's state stays out of the checkout."""
+    folder = tmp_path_factory.mktemp("third-party")
+    project = folder / "project"
+    shutil.copytree(ROOT / "content", project / "content")
+    shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
+    (project / "theme").symlink_to(ROOT / "theme")
+    (project / "content" / "papers" / "tracking-pixel.md").write_text(PIXEL_PAGE, encoding="utf-8")
+    assert sitegen_main(["build", "--root", str(project), "-o", str(folder / "site")]) == 0
+    return folder / "site"
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +126,8 @@ def _references(path: Path) -> list[tuple[str, dict[str, str], str]]:
 def _allowed(tag: str, attributes: dict[str, str], url: str, base_url: str, paper_links: set[str]) -> bool:
     if tag == "a" and url in paper_links:
         return True  # a reader's link to the paper's code or data, not something the page loads
+    if tag == "a" and attributes.get("class") == "remote-image":
+        return True  # an image on another host, shown as a link to it, not loaded
     if url.startswith(base_url):
         if tag == "xml":
             return True  # the feed's links to itself and the site
@@ -171,7 +191,7 @@ def test_pages_request_only_the_local_server(browser: Any, server: str, site: Pa
     try:
         page = context.new_page()
         page.on("request", lambda request: requested.append(request.url))
-        for path in ("index.html", paper, "tags/index.html", "dates/index.html", "search/index.html?q=alignment"):
+        for path in ("index.html", paper, "papers/a-page-with-remote-images/index.html", "tags/index.html", "dates/index.html", "search/index.html?q=alignment"):
             page.goto(server + path, wait_until="networkidle")
         page.locator("#site-search-q").fill("graph")
         page.wait_for_function("document.querySelector('#search-status').textContent.includes('graph')")

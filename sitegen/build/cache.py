@@ -133,8 +133,14 @@ def write_parsed_pages(state: BuildState, pages: Mapping[str, ParsedPage], previ
 
 
 def read_search_record(state: BuildState, notices: list[Notice]) -> dict[str, Any]:
-    """What the last build recorded of its search files (search.files.SearchFiles checks the values it uses)."""
-    return _read(state, SEARCH_CACHE, _mapping, notices)
+    """What the last build recorded of its search files: a key, and each file's two sizes and digest."""
+
+    def record(data: Any) -> dict[str, Any]:
+        files = {_text(path): [_count(raw), _count(gzipped)] for path, (raw, gzipped) in _mapping(data["files"]).items()}
+        digests = {_text(path): _text(digest) for path, digest in _mapping(data.get("digests", {})).items()}
+        return {"key": _text(data["key"]), "files": files, "digests": digests}
+
+    return _read(state, SEARCH_CACHE, lambda data: record(_mapping(data)) if data else {}, notices)
 
 
 def write_search_record(state: BuildState, record: Mapping[str, Any], previous: Mapping[str, Any]) -> None:

@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from sitegen.model import Paper
 from sitegen.search.lunr_index import SearchDocument, short_ref
-from sitegen.search.shards import search_fingerprint, search_outputs
+from sitegen.search.shards import INDEX_SCRIPT, search_fingerprint, search_outputs
 from sitegen.search.worker import SearchWorker, worker_pool
 from sitegen.site.collect import Site, paper_path
 from sitegen.site.render import plain_text
@@ -171,21 +171,29 @@ class SearchFiles:
 
 
 def _recorded_sizes(recorded: Mapping[str, Any], key: str) -> SearchSizes | None:
-    """The sizes recorded by the build that made the search files from the same documents."""
+    """The sizes recorded by the build that made the search files from the same documents, if the
+    record is whole: index.js and shards numbered from 0 without a gap, each with two sizes."""
     try:
-        if recorded.get("key") == key:
-            files = {str(path): (int(raw), int(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
-            return SearchSizes(files, rebuilt=False)
+        if recorded.get("key") != key:
+            return None
+        files = {path: (_size(raw), _size(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
     except (ValueError, TypeError, KeyError, AttributeError):
-        pass
-    return None
+        return None
+    shards = {f"search/shard-{number}.js" for number in range(len(files) - 1)}
+    return SearchSizes(files, rebuilt=False) if set(files) == {INDEX_SCRIPT, *shards} else None
 
 
 def _gzipped_by_digest(recorded: Mapping[str, Any]) -> dict[str, int]:
     try:
-        return {str(recorded["digests"][path]): int(sizes[1]) for path, sizes in recorded["files"].items()}
+        return {str(recorded["digests"][path]): _size(sizes[1]) for path, sizes in recorded["files"].items()}
     except (ValueError, TypeError, KeyError, AttributeError, IndexError):
         return {}
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
+        raise ValueError(f"not a file size: {value!r:.40}")
+    return value
 
 
 def _gzipped(data: bytes) -> int:

@@ -8,14 +8,20 @@ names fail loudly, raw HTML in Markdown is off and unsafe link schemes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
+
+from sitegen.text import without_controls
 
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
@@ -28,7 +34,27 @@ def _markdown() -> MarkdownIt:
         return ":" not in lowered.split("/", 1)[0] or lowered.startswith(_SAFE_SCHEMES)
 
     md.validateLink = validate_link  # type: ignore[method-assign]  # markdown-it-py's documented hook
+    md.add_render_rule("image", _image)
     return md
+
+
+def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    """A remote image becomes a link labelled with its alt text: the site loads nothing from other hosts
+    (a tracking pixel in an abstract would report every reader). Images of the site itself stay images."""
+    token = tokens[idx]
+    source = str(token.attrGet("src") or "")
+    if not _is_remote(source):
+        return self.image(tokens, idx, options, env)
+    label = self.renderInlineAsText(token.children or [], options, env) or source
+    title = token.attrGet("title")
+    hint = f' title="{escapeHtml(str(title))}"' if title else ""
+    return f'<a class="remote-image" href="{escapeHtml(source)}" rel="noopener"{hint}>{escapeHtml(label)}</a>'
+
+
+def _is_remote(url: str) -> bool:
+    """An address on another host: with a scheme (``https:``) or protocol-relative (``//host/``)."""
+    lowered = url.strip().lower()
+    return lowered.startswith("//") or ":" in lowered.split("/", 1)[0]
 
 
 MARKDOWN = _markdown()
@@ -107,4 +133,7 @@ def environment(template_dirs: list[Path]) -> jinja2.Environment:
 def render(env: jinja2.Environment, template: str, path: str, context: Mapping[str, Any]) -> bytes:
     """One output file; ``url`` is bound to its location so every link is relative."""
     url: Callable[[str], str] = lambda target: relative_url(target, path)
-    return env.get_template(template).render(context, url=url, page_path=path).encode("utf-8")
+    text = env.get_template(template).render(context, url=url, page_path=path)
+    if path.endswith(".xml"):  # inputs are cleaned on reading; a template could still bring a control character
+        text = without_controls(text)
+    return text.encode("utf-8")

@@ -270,12 +270,14 @@ def _built(name: str, root: Path, out: Path) -> Built:
 
 @pytest.fixture(scope="module")
 def seed(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return _built("seed", REPO, tmp_path_factory.mktemp("seed") / "site")
+    folder = tmp_path_factory.mktemp("seed")
+    return _built("seed", copy_seed(folder / "project"), folder / "site")
 
 
 @pytest.fixture(scope="module")
 def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    return _built("fixture", FIXTURE, tmp_path_factory.mktemp("fixture") / "site")
+    folder = tmp_path_factory.mktemp("fixture")
+    return _built("fixture", copy_fixture(folder / "project"), folder / "site")
 
 
 @pytest.fixture(scope="module", params=["seed", "fixture_site"])
@@ -309,7 +311,7 @@ def test_seed_build_is_deterministic(seed: Built, tmp_path: Path) -> None:
     other = tmp_path / "again"
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO)}
     process = subprocess.run(
-        [sys.executable, "-m", "sitegen", "build", "--root", str(REPO), "-o", str(other)],
+        [sys.executable, "-m", "sitegen", "build", "--root", str(seed.root), "-o", str(other)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
     )
     assert process.returncode == 0, process.stderr

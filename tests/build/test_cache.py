@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import sitegen.build.build
 import sitegen.build.cache
 import sitegen.build.load
 from sitegen.build.build import BuildSession, build
-from sitegen.build.state import build_state
-from sitegen.config import load_config
+from sitegen.build.state import build_state, read_state, write_state
+from sitegen.config import Config, load_config
 from sitegen.content.frontmatter import parse_page
 
 REPO = Path(__file__).resolve().parents[2]
@@ -195,3 +198,128 @@ def test_a_session_builds_what_fresh_builds_do_and_leaves_a_complete_cache(
     monkeypatch.setattr(sitegen.build.load, "parse_page", counting)
     build(load_config(project), out)
     assert parsed == []
+
+
+# --- caches are validated, not trusted ------------------------------------------------------------
+
+FIXTURE = REPO / "tests" / "fixtures" / "site"
+
+
+def fixture_config(project: Path) -> Config:
+    """The fixture site's configuration, wherever it was copied to (its theme_dir is relative to tests/)."""
+    return load_config(project, {"theme_dir": str(REPO / "theme")})
+
+
+@pytest.fixture(scope="module")
+def damaged_builds(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]]:
+    """The fixture site built once (caches and all), and the sites a fresh build gives before and after an edit."""
+    base = tmp_path_factory.mktemp("damaged")
+    project = base / "project"
+    shutil.copytree(FIXTURE, project)
+    out = base / "out"
+    build(fixture_config(project), out)
+    pristine = base / "pristine"
+    shutil.copytree(build_state(project, out).folder, pristine, symlinks=True)
+    before = published(out)
+    edited = base / "edited"
+    shutil.copytree(project, edited, symlinks=True)
+    add_sentence(edited)
+    build(fixture_config(edited), base / "fresh-edited")
+    return project, out, pristine, before, published(base / "fresh-edited")
+
+
+def add_sentence(project: Path) -> None:
+    page = first_paper(project)
+    page.write_text(page.read_text(encoding="utf-8") + "\nA sentence added after the caches were damaged.\n", encoding="utf-8")
+
+
+CACHE_FILES = ("pages.json", "papers.json", "search.json", "spare.json")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.sampled_from(CACHE_FILES),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+    flips=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(1, 255)), max_size=3),
+    edit=st.booleans(),
+)
+def test_damaged_caches_give_the_site_a_fresh_build_gives(
+    damaged_builds: tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]],
+    tmp_path: Path,
+    name: str,
+    cut: float | None,
+    flips: list[tuple[float, int]],
+    edit: bool,
+) -> None:
+    """Random truncations and byte flips of any cache file: a warning at most, and the same bytes as a fresh build."""
+    project, out, pristine, before, after = damaged_builds
+    work = tmp_path / uuid.uuid4().hex
+    shutil.copytree(project, work / "project", symlinks=True)
+    shutil.copytree(out, work / "out")
+    state = build_state(work / "project", work / "out").folder
+    shutil.rmtree(state)
+    shutil.copytree(pristine, state, symlinks=True)
+    shutil.rmtree(state / "tree", ignore_errors=True)  # the spare tree held hard links into the original output
+    data = bytearray((state / name).read_bytes())
+    for where, mask in flips:
+        data[int(where * len(data))] ^= mask
+    if cut is not None:
+        del data[int(cut * len(data)) :]
+    (state / name).write_bytes(bytes(data))
+    if edit:
+        add_sentence(work / "project")
+    report = build(fixture_config(work / "project"), work / "out")
+    assert published(work / "out") == (after if edit else before)
+    changed = bytes(data) != (pristine / name).read_bytes()
+    assert all("build cache" in notice.message or "build state" in notice.message for notice in report.notices)
+    if not changed:
+        assert not report.notices
+
+
+@pytest.mark.parametrize(
+    ("name", "payload"),
+    [
+        ("pages.json", {"version": 3, "pages": []}),
+        ("papers.json", {"p.md": [1, 2, ["t", None], "x"]}),
+        ("search.json", {"key": "k", "files": {"search/index.js": [10, 10 ** 400]}}),
+        ("papers.json", None),
+    ],
+    ids=["old-shape", "wrong-fields", "huge-size", "null"],
+)
+def test_a_cache_of_the_wrong_shape_is_ignored_with_one_warning(
+    damaged_builds: tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path, name: str, payload: Any
+) -> None:
+    """Well-formed state files (right kind, version and checksum) whose values are wrong: still ignored."""
+    project, out, pristine, before, _ = damaged_builds
+    work = tmp_path / "work"
+    shutil.copytree(project, work / "project", symlinks=True)
+    shutil.copytree(out, work / "out")
+    state = build_state(work / "project", work / "out").folder
+    shutil.rmtree(state)
+    shutil.copytree(pristine, state, symlinks=True)
+    shutil.rmtree(state / "tree", ignore_errors=True)
+    write_state(state / name, name.removesuffix(".json"), 4, payload)
+    report = build(fixture_config(work / "project"), work / "out")
+    assert published(work / "out") == before
+    if payload is not None:
+        assert [notice.loc.path.name for notice in report.notices] == [name], report.notices
+
+
+def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
+    damaged_builds: tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
+    project, out, pristine, before, _ = damaged_builds
+    work = tmp_path / "work"
+    shutil.copytree(project, work / "project", symlinks=True)
+    state = build_state(work / "project", work / "out").folder
+    shutil.copytree(pristine, state, symlinks=True, dirs_exist_ok=True)
+    shutil.rmtree(state / "tree", ignore_errors=True)
+    cached = read_state(state / "papers.json", "papers", 4)
+    for entry in cached.values():
+        entry[2][0] = None  # slug
+        entry[2][1] = None  # title
+    write_state(state / "papers.json", "papers", 4, cached)
+    report = build(fixture_config(work / "project"), work / "out")
+    assert published(work / "out") == before
+    assert not any("papers/None/" in data.decode("utf-8", "replace") for data in published(work / "out").values())
+    assert [notice.loc.path.name for notice in report.notices] == ["papers.json"]

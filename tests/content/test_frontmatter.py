@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from sitegen.content.frontmatter import escape_markdown, parse_page, render_page
-from sitegen.errors import BuildFailed
-from sitegen.model import Organisation, Paper
+from sitegen.errors import BuildFailed, SitegenError
+from sitegen.model import Notice, Organisation, Paper
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -351,3 +351,52 @@ def test_unsafe_file_name_is_an_error_unless_slug_is_given() -> None:
 def test_dates_stay_dates_and_numbers_stay_text_in_titles() -> None:
     page = parse_page("---\ntitle: 2024\ndate: 2024-01-05\n---\n", Path("p.md"))
     assert (page.title, page.date) == ("2024", dt.date(2024, 1, 5))
+
+
+# --- hostile or broken text never escapes as anything but a SitegenError ---------------------------
+
+YAML_PIECES = [
+    "---\n", "title: ", "date: ", "tags:\n", "- ", "organisation:\n", "  id: ", "  name: ", "authors: ", "slug: ",
+    "'", '"', "\\x07", "\\ud800", "{", "}", "[", "]", ": ", "&a ", "*a", "!!python/object:os.system ", "<<: ", "? ",
+    "2024-02-30", "99999999999999999999999", "\x1b[31m", "\x00", "\r", "\n", "\t", "é", "🤔", "|\n", ">\n", "%", "#",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(YAML_PIECES), st.text(max_size=8)), max_size=30))
+def test_any_page_text_parses_or_fails_with_a_sitegen_error(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    notices: list[Notice] = []
+    try:
+        paper = parse_page(text, Path("p.md"), notices)
+    except SitegenError as error:
+        assert str(error)
+    else:
+        assert paper.title and not XML_FORBIDDEN_PATTERN.search(paper.title + paper.body)
+        assert not XML_FORBIDDEN_PATTERN.search(repr(paper.organisation) + "".join(paper.sources))
+
+
+XML_FORBIDDEN_PATTERN = re.compile(f"[{re.escape(XML_FORBIDDEN)}\ud800-\udfff]")
+
+
+def test_control_characters_are_removed_with_a_warning_naming_the_line() -> None:
+    text = "---\ntitle: 'Bell\x07 and \x1b[31mred'\norganisation:\n  id: x\n  name: \"escaped \\x07 bell\"\n---\n\nBody\x0c here.\n"
+    notices: list[Notice] = []
+    paper = parse_page(text, Path("p.md"), notices)
+    assert paper.title == "Bell and [31mred"
+    assert paper.organisation is not None and paper.organisation.name == "escaped bell"
+    assert paper.body == "Body here."
+    assert [notice.loc.line for notice in notices] == [2, 8, 3]  # raw characters at their line, escapes at their key
+    assert "U+0007" in notices[0].message and "U+001B" in notices[0].message
+
+
+def test_a_key_given_twice_in_a_nested_mapping_is_an_error_on_its_line() -> None:
+    text = "---\ntitle: T\norganisation:\n  id: a\n  id: b\n---\n"
+    with pytest.raises(BuildFailed) as failure:
+        parse_page(text, Path("p.md"))
+    assert str(failure.value.errors[0]).startswith("p.md:5: key 'id' appears twice (first on line 4)")
+
+
+def test_a_page_with_carriage_returns_only_is_read() -> None:
+    paper = parse_page("---\rtitle: Old Mac\rdate: 2024-01-02\r---\r\rThe abstract.\r", Path("p.md"))
+    assert (paper.title, paper.date, paper.body) == ("Old Mac", dt.date(2024, 1, 2), "The abstract.")
