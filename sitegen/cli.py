@@ -97,10 +97,13 @@ def _config(args: argparse.Namespace, **flags: object) -> Config:
 
 def _convert(args: argparse.Namespace) -> int:
     from sitegen.inputs.convert import convert
+    from sitegen.model import Loc
 
     report = convert(_config(args), args.digests, args.listing_date, args.force)
     for digest in report.digests:
         print(f"{digest.path}: {digest.papers} papers")
+    for backup in report.backups:
+        print(f"{Loc(backup.page)}: edited by hand; your version is saved as {Loc(backup.copy)} (--force overwrote it)")
     for notice in report.notices:
         print(notice, file=sys.stderr)
     for error in report.errors:

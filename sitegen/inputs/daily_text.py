@@ -17,6 +17,7 @@ from pathlib import Path
 
 from sitegen.errors import SourceError
 from sitegen.model import DigestEntry, Loc, Notice, Organisation
+from sitegen.text import FORBIDDEN, describe, without_controls
 
 CHROME = frozenset(
     {
@@ -36,6 +37,8 @@ AUTHORS_LINE = re.compile(r"•\s*(?P<count>\d{1,9})\s+authors?", re.IGNORECASE)
 """Counts are capped at 9 digits: int() refuses strings of more than 4300 digits."""
 ORGANISATION_LINE = re.compile(r"(?P<id>[A-Za-z0-9][A-Za-z0-9_.-]*)(?:\s+(?P<name>\S.*))?")
 FILE_NAME_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+TERMINAL_CODE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+"""A terminal colour or cursor code (``\\x1b[31m``), pasted with the text: removed whole, not just its ESC."""
 SEPARATOR = "·"
 
 
@@ -90,7 +93,7 @@ def parse_digest(text: str, path: Path, listing_date: dt.date | None) -> Digest:
     required when such a date occurs.
     """
     notices: list[Notice] = []
-    blocks = list(_blocks(text))
+    blocks = list(_blocks(text, path, notices))
     start = _skip_chrome(blocks, path)
     entries = list(_assemble(blocks[start:], path, listing_date, notices))
     if not entries:
@@ -98,12 +101,20 @@ def parse_digest(text: str, path: Path, listing_date: dt.date | None) -> Digest:
     return Digest(tuple(entries), tuple(notices))
 
 
-def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
-    """Runs of non-blank lines with their 1-based numbers; CRLF, BOM, tabs and edge spaces ignored."""
+def _blocks(text: str, path: Path, notices: list[Notice]) -> Iterator[list[tuple[int, str]]]:
+    """Runs of non-blank lines with their 1-based numbers; CRLF, BOM, tabs and edge spaces ignored.
+
+    Characters XML forbids (a BEL, a terminal colour code) would break every feed that shows the
+    paper; they are removed here, with a warning naming the line.
+    """
     block: list[tuple[int, str]] = []
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     for number, raw in enumerate(lines, start=1):
         line = " ".join(raw.replace("\ufeff", "").split())
+        if FORBIDDEN.search(line):
+            found = describe(line)
+            notices.append(Notice(Loc(path, number), f"removed control characters ({found}) that feeds cannot carry"))
+            line = " ".join(without_controls(TERMINAL_CODE.sub("", line)).split())
         if line:
             block.append((number, line))
         elif block:

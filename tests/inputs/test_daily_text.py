@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sitegen.errors import SourceError
-from sitegen.inputs.daily_text import Digest, listing_date_from_name, parse_digest
+from sitegen.inputs.daily_text import TERMINAL_CODE, Digest, listing_date_from_name, parse_digest
 from sitegen.model import DigestEntry, Organisation
+from sitegen.text import FORBIDDEN, without_controls
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "digest" / "cases.txt"
@@ -487,6 +488,12 @@ def test_random_text_only_ever_raises_source_error(
     assert bool(digest.entries) or any("no papers" in n.message for n in digest.notices)
 
 
+def _as_parsed(text: str) -> str:
+    """What the parser keeps of one line: spacing normalised, BOMs, forbidden characters and terminal codes gone."""
+    text = " ".join(text.replace("\ufeff", "").split())
+    return " ".join(without_controls(TERMINAL_CODE.sub("", text)).split()) if FORBIDDEN.search(text) else text
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(
@@ -505,8 +512,9 @@ def test_random_text_only_ever_raises_source_error(
     )
 )
 def test_well_formed_digests_keep_every_paper(papers: list[tuple[str, str]]) -> None:
-    """Any titles and abstracts, laid out as the format says, come back as they were."""
-    papers = [(" ".join(t.split()), " ".join(a.split())) for t, a in papers]
+    """Any titles and abstracts, laid out as the format says, come back as they were
+    (spacing normalised, BOMs, characters XML forbids and terminal codes removed)."""
+    papers = [(_as_parsed(t), _as_parsed(a)) for t, a in papers]
     papers = [(t, a) for t, a in papers if t and a and t != "·" and a != "·"]
     text = (
         CHROME
@@ -520,3 +528,45 @@ def test_well_formed_digests_keep_every_paper(papers: list[tuple[str, str]]) -> 
     assert [(e.title, e.abstract, e.authors) for e in digest.entries] == [
         (t, a, n + 1) for n, (t, a) in enumerate(papers)
     ]
+
+
+# --- characters XML forbids ------------------------------------------------------------------------
+
+
+def test_control_characters_are_removed_with_a_warning_naming_the_line() -> None:
+    text = CHROME + "Dec 11\n\n" + paper("A \x07Bell\x00 Title", "An \x1b[1;31mabstract\x1b[0m,\x0bspaced.")
+    digest = parse(text)
+    (entry,) = digest.entries
+    assert (entry.title, entry.abstract) == ("A Bell Title", "An abstract, spaced.")
+    lines = text.split("\n")
+    title_line = lines.index("A \x07Bell\x00 Title") + 1
+    abstract_line = lines.index("An \x1b[1;31mabstract\x1b[0m,\x0bspaced.") + 1
+    assert [(notice.loc.line, notice.message) for notice in digest.notices] == [
+        (title_line, "removed control characters (U+0007, U+0000) that feeds cannot carry"),
+        (abstract_line, "removed control characters (U+001B) that feeds cannot carry"),
+    ]
+
+
+def test_a_line_of_control_characters_only_is_a_blank_line() -> None:
+    text = CHROME + "Dec 11\n\n" + "First Title\n\x07\x1b[0m\nFirst abstract.\n\n  • 3 authors\n·\nJan 7\n"
+    (entry,) = parse(text).entries
+    assert (entry.title, entry.abstract) == ("First Title", "First abstract.")
+
+
+noisy_line = st.text(st.sampled_from("ab Z.·•\x00\x07\x08\x0b\x0c\x0e\x1b\x1f[31m;\x7f\x85\u2028\ud800\udfff\ufeff\ufffe\uffff"), max_size=16)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(PIECES), noisy_line, st.text(max_size=10)), max_size=30).map("\n".join))
+def test_no_forbidden_character_survives_and_each_is_reported_on_its_line(text: str) -> None:
+    try:
+        digest = parse_digest(text, Path("random.txt"), LISTING)
+    except SourceError as error:
+        assert error.loc.path == Path("random.txt")
+        return
+    for entry in digest.entries:
+        assert not FORBIDDEN.search(entry.title) and not FORBIDDEN.search(entry.abstract)
+        assert not TERMINAL_CODE.search(entry.title + entry.abstract)
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    reported = {notice.loc.line for notice in digest.notices if "control characters" in notice.message}
+    assert reported == {n for n, line in enumerate(lines, 1) if FORBIDDEN.search(" ".join(line.split()))}
