@@ -36,6 +36,7 @@ from sitegen.build.output import Spare, WriteResult, check_output, publish
 from sitegen.build.session import BuildSession
 from sitegen.build.state import build_state, locked
 from sitegen.config import Config
+from sitegen.content.journal import recover
 from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fsutil import NotAFile, read_bytes
 from sitegen.model import Loc, Notice
@@ -121,15 +122,23 @@ def render_site(
     return rendered
 
 
+def check_folders(config: Config, folder: Path) -> None:
+    """Refuse, before any work, an output folder that is not sitegen's to replace (``check_output``)
+    and a missing content folder: a typo in content_dir must not publish an empty site. The
+    preview calls it before it listens, so it never serves what a build would refuse."""
+    check_output(config, folder)
+    content = config.path("content_dir")
+    if not content.is_dir():
+        raise SourceError(Loc(content), "no content folder here; check --root and content_dir (a typo would publish an empty site)")
+
+
 def build(
     config: Config, output: Path | None = None, drafts: bool = False, session: BuildSession | None = None
 ) -> BuildReport:
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
-    check_output(config, folder)
-    content = config.path("content_dir")
-    if not content.is_dir():
-        raise SourceError(Loc(content), "no content folder here; check --root and content_dir (a typo would publish an empty site)")
+    check_folders(config, folder)
+    recover(config)  # finish a convert that was interrupted, so no page is read half-converted
     state = build_state(config.root, folder)
     notices: list[Notice] = []
     with locked(state):

@@ -1,16 +1,18 @@
 """The builder the preview server calls: convert changed digests, reload a changed configuration, build.
 
-Kept apart from server.py so the server knows nothing about sitegen's stages,
-and apart from cli.py so tests can start a real preview without a terminal.
+Kept apart from server.py so the server knows nothing about sitegen's stages (beyond
+the marker file that says a folder is a built site), and apart from cli.py so tests
+can start a real preview without a terminal. ``start_preview`` refuses, before it
+listens, every folder ``sitegen build`` would refuse.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from sitegen.build.build import BuildSession, build
+from sitegen.build.build import BuildSession, build, check_folders
 from sitegen.config import Config, load_config
-from sitegen.errors import BuildFailed, SitegenError
+from sitegen.errors import BuildFailed, SourceError
 from sitegen.inputs.convert import convert
 from sitegen.serve.server import ChangeKind, Preview, classify
 
@@ -54,14 +56,20 @@ def start_preview(
     port: int = 8000,
     overrides: dict[str, object] | None = None,
 ) -> Preview:
-    """Build once (a failure still serves the last good site, with the error overlay), then return a Preview."""
+    """Check the folders as a build would (raising SitegenError before listening), listen, build once, and
+    return the Preview. A first build that fails in the sources (a bad page, a template error) still
+    serves the last good site, with the error overlay; any other failure closes the socket and raises."""
     rebuild = _Rebuilder(config, overrides or {}, output, drafts)
+    check_folders(config, rebuild.folder)
     preview = Preview(config, rebuild.folder, rebuild, host, port)
     rebuild.preview = preview
     preview.on_stop.append(rebuild.session.close)
     try:
         print(rebuild(frozenset()))
-    except SitegenError as error:
+    except (BuildFailed, SourceError) as error:
         preview.state.error = str(error)
         print(error)
+    except BaseException:
+        preview.stop()
+        raise
     return preview

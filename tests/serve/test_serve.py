@@ -29,11 +29,12 @@ from typing import Any, TypeVar
 import pytest
 
 from sitegen.build.build import build
+from sitegen.build.output import MARKER, MARKER_TEXT
 from sitegen.cli import main
 from sitegen.config import Config, load_config
 from sitegen.errors import SitegenError
 from sitegen.serve.preview import start_preview
-from sitegen.serve.server import EVENTS_PATH, ChangeKind, Preview, classify
+from sitegen.serve.server import EVENTS_PATH, WORKERS, ChangeKind, EventBroadcaster, Preview, classify
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 15.0
@@ -517,6 +518,358 @@ def test_symlink_out_of_the_site_is_refused(preview: Preview, project: Path) -> 
     assert request(preview, page_url(PAPER)).status == 200  # the real page next to the link still works
 
 
+# --- serving only what build would write -------------------------------------------------------
+
+
+@pytest.fixture
+def no_listening(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Make any bind() or listen() in this process fail the test: a refusal must come before the socket."""
+    opened: list[object] = []
+
+    def refuse(name: str) -> Callable[..., None]:
+        def call(self: socket.socket, *args: object) -> None:
+            opened.append((name, args))
+            raise AssertionError(f"serve opened a socket ({name}{args}) for a folder it must refuse")
+
+        return call
+
+    monkeypatch.setattr(socket.socket, "bind", refuse("bind"))
+    monkeypatch.setattr(socket.socket, "listen", refuse("listen"))
+    return opened
+
+
+REFUSED_OUTPUTS = {
+    "the root of the file system": lambda project: Path("/"),
+    "the content folder": lambda project: project / "content",
+    "the project root": lambda project: project,
+    "the theme folder": lambda project: project / "theme",
+    "a content folder that carries a build marker": lambda project: _planted_marker(project / "content"),
+}
+
+
+def _planted_marker(folder: Path) -> Path:
+    (folder / MARKER).write_bytes(MARKER_TEXT)  # check_owned would pass: only check_output knows it is a source
+    return folder
+
+
+@pytest.mark.parametrize("where", list(REFUSED_OUTPUTS))
+def test_serve_refuses_an_output_folder_that_build_refuses_before_listening(
+    project: Path, where: str, no_listening: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    output = str(REFUSED_OUTPUTS[where](project))
+    assert main(["build", "--root", str(project), "-o", output]) == 1
+    refused_by_build = capsys.readouterr().err
+
+    assert main(["serve", "--root", str(project), "--port", "0", "-o", output]) == 1
+    captured = capsys.readouterr()
+    assert no_listening == []
+    assert captured.err == refused_by_build  # the same check, the same words
+    assert len(captured.err.strip().splitlines()) == 1 and captured.err.startswith("error: ")
+    assert "serving" not in captured.out
+    assert not (project / "site").exists()
+
+
+def test_serve_refuses_a_missing_content_folder_before_listening(
+    project: Path, no_listening: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.rmtree(project / "content")
+    assert main(["build", "--root", str(project)]) == 1
+    refused_by_build = capsys.readouterr().err
+
+    assert main(["serve", "--root", str(project), "--port", "0"]) == 1
+    captured = capsys.readouterr()
+    assert no_listening == []
+    assert captured.err == refused_by_build
+    assert "no content folder" in captured.err and len(captured.err.strip().splitlines()) == 1
+    assert "serving" not in captured.out
+
+
+def test_a_first_build_failing_outside_the_sources_exits_1_and_closes_the_socket(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a failure in the sources (a bad page, a template error) is served with the overlay: a theme
+    folder that is not there is a refusal, as in ``sitegen build``, and the socket opened is closed again."""
+    listening: list[socket.socket] = []
+    real_listen = socket.socket.listen
+
+    def listen(self: socket.socket, *args: int) -> None:
+        listening.append(self)
+        real_listen(self, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", listen)
+    codes: list[int] = []
+    serving = threading.Thread(
+        target=lambda: codes.append(main(["serve", "--root", str(project), "--port", "0", "--set", "theme_dir=no-such-theme"])),
+        daemon=True,
+    )
+    serving.start()
+    serving.join(TIMEOUT)
+    assert codes == [1], "serve did not exit on a build that cannot run"
+    err = capsys.readouterr().err
+    assert err.startswith("error: no templates") and len(err.strip().splitlines()) == 1, err
+    assert listening and all(sock.fileno() == -1 for sock in listening)
+
+
+def test_cli_serve_into_the_file_system_root_exits_1(project: Path) -> None:
+    """As a person runs it: ``sitegen serve -o /`` used to print the refusal, then serve ``/``."""
+    process = _sitegen("serve", "--root", str(project), "--port", "0", "-o", "/")
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT + 5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 1, (stdout, stderr)
+    assert "serving" not in stdout
+    assert stderr.startswith("error: /: refusing to build") and len(stderr.strip().splitlines()) == 1, stderr
+
+
+def _hand_built(folder: Path, marker: bool = True) -> Path:
+    """A tiny site made by hand, with the build marker unless told otherwise."""
+    folder.mkdir()
+    if marker:
+        (folder / MARKER).write_bytes(MARKER_TEXT)
+    (folder / "index.html").write_text("<!doctype html><title>home</title><body><p>the home page</p></body>", encoding="utf-8")
+    return folder
+
+
+@contextlib.contextmanager
+def hand_preview(site: Path) -> Iterator[Preview]:
+    """A real server over ``site`` with no build behind it: for what only the HTTP side decides."""
+    running = Preview(Config(root=site.parent), site, lambda changes: "rebuilt", port=0, log=lambda line: None)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def test_a_folder_never_built_is_not_served(tmp_path: Path) -> None:
+    site = _hand_built(tmp_path / "site", marker=False)
+    (site / "notes.txt").write_bytes(SECRET)
+    with hand_preview(site) as running:
+        for path in ("/", "/index.html", "/notes.txt", "/no/such/page/"):
+            response = request(running, path)
+            assert response.status == 503, path
+            assert b"Not built yet" in response.body
+            assert SECRET not in response.body and b"the home page" not in response.body
+        assert b"EventSource" in request(running, "/").body  # it reloads once a build lands
+
+        (site / MARKER).write_bytes(MARKER_TEXT)  # what a build leaves: from now on the folder is a site
+        assert b"the home page" in request(running, "/").body
+        assert request(running, "/notes.txt").status == 200
+
+
+def test_first_build_failing_shows_not_built_with_overlay_then_the_site(project: Path) -> None:
+    """No site yet and a broken page: nothing of the folder is served, the error is, and fixing it shows the site."""
+    page = project / "content" / "papers" / f"{PAPER}.md"
+    good = page.read_text(encoding="utf-8")
+    page.write_text(good.replace(f"title: {OLD_TITLE}", "title: ["), encoding="utf-8")
+    with running_preview(project) as running:
+        assert running.state.error and f"{PAPER}.md" in running.state.error
+        response = request(running, page_url(PAPER))
+        assert response.status == 503
+        assert OVERLAY_ID in response.body and b"EventSource" in response.body
+
+        page.write_text(good, encoding="utf-8")
+        body = wait_until(lambda: served(running, page_url(PAPER), OLD_TITLE), "the site once the page is fixed")
+        assert b"Not built yet" not in body
+        wait_until(lambda: OVERLAY_ID not in request(running, "/").body, "the overlay to clear")  # set just after the swap
+
+
+def test_a_404_page_linked_out_of_the_site_is_not_served(preview: Preview, project: Path) -> None:
+    (project / "secret.txt").write_bytes(b"<!doctype html><body>" + SECRET + b"</body>")
+    not_found = project / "site" / "404.html"
+    not_found.unlink()
+    not_found.symlink_to(project / "secret.txt")
+    for path in ("/no/such/page/", "/404.html"):
+        response = request(preview, path)
+        assert response.status == 404, path
+        assert SECRET not in response.body, path
+        assert b"Not found" in response.body
+
+
+def test_a_fifo_in_the_site_neither_blocks_nor_is_served(tmp_path: Path) -> None:
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs here")
+    site = _hand_built(tmp_path / "site")
+    os.mkfifo(site / "pipe.html")
+    with hand_preview(site) as running:
+        assert request(running, "/pipe.html").status == 404  # opening it for reading would wait for a writer
+        assert request(running, "/").status == 200
+
+
+# --- under load --------------------------------------------------------------------------------
+
+
+def _connect(port: int, data: bytes = b"") -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    if data:
+        connection.sendall(data)
+    return connection
+
+
+def _open_stream(port: int, since: int | None = None) -> socket.socket:
+    """An event stream over a raw socket, without a reader thread: its headers read, its events left to read."""
+    target = EVENTS_PATH if since is None else f"{EVENTS_PATH}?since={since}"
+    connection = _connect(port, f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode())
+    head = _read_until(connection, b"\r\n\r\n")
+    assert head.split()[1] == b"200", head
+    return connection
+
+
+def _read_until(connection: socket.socket, marker: bytes, timeout: float = TIMEOUT) -> bytes:
+    """Bytes from ``connection`` up to and including ``marker``; fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while marker not in data:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"no {marker!r} within {timeout:.0f} s; got {data[-200:]!r}")
+        connection.settimeout(left)
+        try:
+            chunk = connection.recv(65536)
+        except TimeoutError:
+            continue
+        if not chunk:
+            pytest.fail(f"connection closed before {marker!r}; got {data[-200:]!r}")
+        data += chunk
+    return data
+
+
+def _closed_by_server(connection: socket.socket, timeout: float = TIMEOUT) -> bool:
+    connection.settimeout(timeout)
+    try:
+        while connection.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
+
+
+def test_idle_and_slow_connections_do_not_hold_back_requests(tmp_path: Path) -> None:
+    """150 connections that send nothing, or half a request, must not keep others waiting: no thread is
+    spent on them until their request has arrived."""
+    site = _hand_built(tmp_path / "site")
+    with hand_preview(site) as running:
+        port = running.server.server_address[1]
+        assert request(running, "/").status == 200  # the server is up, its workers started
+        threads = threading.active_count()
+        idle = [_connect(port) for _ in range(100)]
+        idle += [_connect(port, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n") for _ in range(50)]
+        try:
+            for number in range(40):
+                response = request(running, "/" if number % 2 else "/no/such/page/")
+                assert response.status in (200, 404)
+            assert threading.active_count() <= threads + 2
+        finally:
+            for connection in idle:
+                connection.close()
+
+
+def test_a_connection_that_sends_no_request_is_closed_after_the_header_timeout(tmp_path: Path) -> None:
+    site = _hand_built(tmp_path / "site")
+    with hand_preview(site) as running:
+        running.server.header_timeout = 0.5
+        port = running.server.server_address[1]
+        with _connect(port) as silent, _connect(port, b"GET / HTTP/1.1\r\n") as slow:
+            assert _closed_by_server(silent)
+            assert _closed_by_server(slow)
+        assert request(running, "/").status == 200
+
+
+def test_more_event_streams_than_workers_all_get_the_reload(preview: Preview, project: Path) -> None:
+    port = preview.server.server_address[1]
+    count = 2 * WORKERS + 8
+    assert request(preview, "/").status == 200  # the server is up, its workers started
+    threads = threading.active_count()
+    streams = [_open_stream(port) for _ in range(count)]
+    try:
+        wait_until(lambda: len(preview.events) == count, "every stream to reach the broadcaster")
+        assert threading.active_count() <= threads + 1
+        assert request(preview, page_url(PAPER)).status == 200  # the workers are free for pages meanwhile
+
+        set_title(project / "content" / "papers" / f"{PAPER}.md", "Discretion Revisited for Many Tabs")
+        for stream in streams:
+            assert b"event: reload" in _read_until(stream, b"event: reload")
+        assert served(preview, page_url(PAPER), "Discretion Revisited for Many Tabs")
+    finally:
+        for stream in streams:
+            stream.close()
+    wait_until(lambda: len(preview.events) == 0, "closed streams to be dropped")
+
+
+def test_thread_count_stays_bounded_under_many_connections(tmp_path: Path) -> None:
+    """Idle sockets, open event streams and a burst of requests together cost no thread each,
+    and stopping the preview closes them all and leaves no thread behind."""
+    before = {thread.ident for thread in threading.enumerate()}
+    site = _hand_built(tmp_path / "site")
+    running = Preview(Config(root=tmp_path), site, lambda changes: "rebuilt", port=0, log=lambda line: None)
+    running.start()
+    connections: list[socket.socket] = []
+    try:
+        port = running.server.server_address[1]
+        request(running, "/")
+        started = threading.active_count()
+        connections += [_connect(port) for _ in range(100)]
+        connections += [_open_stream(port) for _ in range(100)]
+        burst = [_connect(port, b"GET / HTTP/1.0\r\n\r\n") for _ in range(100)]
+        connections += burst
+        for connection in burst:
+            assert b"the home page" in _read_until(connection, b"the home page")
+        assert threading.active_count() <= started + 1, [thread.name for thread in threading.enumerate()]
+        assert request(running, "/").status == 200
+    finally:
+        stopper = threading.Thread(target=running.stop)
+        stopper.start()
+        stopper.join(TIMEOUT)
+        assert not stopper.is_alive(), "stopping the preview hung"
+    try:
+        left = [thread.name for thread in threading.enumerate() if thread.ident not in before]
+        assert left == []
+        for connection in connections[100:200]:  # the event streams end when the preview stops
+            assert _closed_by_server(connection)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+def test_a_stuck_event_stream_does_not_hold_back_the_others() -> None:
+    """A client that stopped reading (its socket buffers full) is dropped, and the rest get the reload."""
+    generation = [0]
+    broadcaster = EventBroadcaster(lambda: generation[0])
+    broadcaster.start()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        pairs: list[tuple[socket.socket, socket.socket]] = []
+        try:
+            for _ in range(4):
+                client = socket.socket()
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                client.connect(listener.getsockname())
+                server_side, _ = listener.accept()
+                pairs.append((client, server_side))
+            stuck = pairs[0][1]
+            stuck.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+            stuck.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    stuck.send(b": filler\n\n" * 1000)
+            for _, server_side in pairs:
+                assert broadcaster.add(server_side, 0)
+            wait_until(lambda: len(broadcaster) == 4, "the streams to be taken")
+
+            generation[0] = 1
+            broadcaster.notify()
+            for client, _ in pairs[1:]:
+                assert b"event: reload\ndata: 1\n\n" in _read_until(client, b"data: 1\n\n")
+            wait_until(lambda: len(broadcaster) == 3, "the stuck stream to be dropped")
+        finally:
+            broadcaster.stop()
+            for client, _ in pairs:
+                client.close()
+    assert len(broadcaster) == 0
+
+
 # --- classify ----------------------------------------------------------------------------------
 
 CLASSIFIED = [
@@ -580,6 +933,7 @@ def test_ipv6_loopback(tmp_path: Path) -> None:
         pytest.skip("no IPv6 on this machine")
     site = tmp_path / "site"
     site.mkdir()
+    (site / MARKER).write_bytes(MARKER_TEXT)  # a folder sitegen built: the preview serves nothing else
     (site / "index.html").write_text("<!doctype html><title>v6</title><body><p>over IPv6</p></body>", encoding="utf-8")
     try:
         running = Preview(Config(root=tmp_path), site, lambda changes: "", host="::1", port=0, log=lambda line: None)
