@@ -308,7 +308,7 @@ def test_a_cache_of_the_wrong_shape_is_ignored_with_one_warning(
 def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
     damaged_builds: tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
 ) -> None:
-    project, out, pristine, before, _ = damaged_builds
+    project, _, pristine, before, _ = damaged_builds
     work = tmp_path / "work"
     shutil.copytree(project, work / "project", symlinks=True)
     state = build_state(work / "project", work / "out").folder
