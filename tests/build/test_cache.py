@@ -323,3 +323,22 @@ def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
     assert published(work / "out") == before
     assert not any("papers/None/" in data.decode("utf-8", "replace") for data in published(work / "out").values())
     assert [notice.loc.path.name for notice in report.notices] == ["papers.json"]
+
+
+def test_a_search_record_missing_its_shards_rebuilds_them(
+    damaged_builds: tuple[Path, Path, Path, dict[str, bytes], dict[str, bytes]], tmp_path: Path
+) -> None:
+    """A record that lists only index.js, with the right key and a valid checksum, must not lose the shards."""
+    project, out, pristine, before, _ = damaged_builds
+    work = tmp_path / "work"
+    shutil.copytree(project, work / "project", symlinks=True)
+    shutil.copytree(out, work / "out")
+    state = build_state(work / "project", work / "out").folder
+    shutil.copytree(pristine, state, symlinks=True, dirs_exist_ok=True)
+    shutil.rmtree(state / "tree", ignore_errors=True)
+    record = read_state(state / "search.json", "search", 4)
+    assert len(record["files"]) > 1
+    record["files"] = {"search/index.js": record["files"]["search/index.js"]}
+    write_state(state / "search.json", "search", 4, record)
+    build(fixture_config(work / "project"), work / "out")
+    assert published(work / "out") == before
