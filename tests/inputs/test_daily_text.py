@@ -1,10 +1,13 @@
-"""sitegen.inputs.daily_text: digest text -> DigestEntry list, one test (or fixture case) per rule of the format."""
+"""sitegen.inputs.daily_text: digest text -> ListingEntry list, one test (or fixture case) per rule of the format."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import random
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,13 +17,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sitegen.errors import SourceError
-from sitegen.inputs.daily_text import TERMINAL_CODE, Digest, listing_date_from_name, parse_digest
-from sitegen.model import DigestEntry, Organisation
+from sitegen.errors import SitegenError, SourceError
+from sitegen.inputs.daily_text import (
+    AUTHORS_LINE,
+    DATE_LINE,
+    LONGEST_TITLE,
+    MONTH_WORDS,
+    TERMINAL_CODE,
+    Digest,
+    listing_date_from_name,
+    parse_digest,
+)
+from sitegen.model import ListingEntry, Organisation
 from sitegen.text import FORBIDDEN, without_controls
 
 REPO = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "digest" / "cases.txt"
+FIXTURE_DIR = Path(__file__).parents[1] / "fixtures" / "digest"
+FIXTURES = FIXTURE_DIR / "cases.txt"
+FIXTURE_FILES = sorted(FIXTURE_DIR.glob("*.txt"))
 SEED = REPO / "seeds" / "daily-papers-2025-12-11.txt"
 LISTING = dt.date(2025, 12, 11)
 CHROME = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\n"
@@ -35,6 +49,7 @@ class Case:
     text: str
     expected: str
     line: int
+    path: Path = FIXTURES
 
 
 def read_fixture_file(path: Path) -> list[Case]:
@@ -58,7 +73,7 @@ def read_fixture_file(path: Path) -> list[Case]:
                 index += 1
             index += 1
         text = "".join(line + "\n" for line in parts[0])
-        cases.append(Case(title, text, "\n".join(parts[1]), start))
+        cases.append(Case(title, text, "\n".join(parts[1]), start, path))
     return cases
 
 
@@ -67,12 +82,12 @@ def describe(digest: Digest) -> tuple[str, list[tuple[str, str]]]:
     out: list[str] = []
     for entry in digest.entries:
         out.append(f"paper {entry.loc.line}: {entry.title}")
-        if entry.abstract:
-            out.append(f"  abstract: {entry.abstract}")
+        for paragraph in entry.abstract.split("\n\n") if entry.abstract else ():
+            out.append(f"  abstract: {paragraph}")
         if entry.date is not None:
             out.append(f"  date: {entry.date.isoformat()}")
-        if entry.authors is not None:
-            out.append(f"  authors: {entry.authors}")
+        if entry.author_count is not None:
+            out.append(f"  authors: {entry.author_count}")
         if entry.organisation is not None:
             out.append(
                 f"  organisation: {entry.organisation.id} / {entry.organisation.name}"
@@ -118,30 +133,50 @@ def line_of(text: str, needle: str) -> int:
 
 
 CASES = read_fixture_file(FIXTURES)
+ALL_CASES = [case for path in FIXTURE_FILES for case in read_fixture_file(path)]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.title for c in CASES])
+@pytest.mark.parametrize(
+    "case", ALL_CASES, ids=[f"{c.path.stem}: {c.title}" for c in ALL_CASES]
+)
 def test_fixture_case(case: Case) -> None:
+    where = f"{case.path}:{case.line}"
+    expected_lines = case.expected.split("\n") if case.expected else []
+    if expected_lines and expected_lines[0].startswith("error "):
+        assert len(expected_lines) == 1, f"{where}: an error case expects the error alone"
+        line, word = re.fullmatch(r"error (\d+): (.+)", expected_lines[0]).groups()  # type: ignore[union-attr]
+        with pytest.raises(SourceError) as caught:
+            parse_digest(case.text, Path("fixture.txt"), LISTING)
+        assert caught.value.loc.line == int(line), f"{where}: {caught.value}"
+        assert word in caught.value.message, f"{where}: {caught.value} should mention {word!r}"
+        assert str(caught.value).startswith(f"fixture.txt:{line}: ")
+        return
     digest = parse_digest(case.text, Path("fixture.txt"), LISTING)
     entries, warnings = describe(digest)
-    expected_lines = case.expected.split("\n") if case.expected else []
     expected_warnings = [line for line in expected_lines if line.startswith("warning ")]
     expected_entries = "\n".join(
         line for line in expected_lines if not line.startswith("warning ")
     )
-    assert entries == expected_entries, f"{FIXTURES}:{case.line}: {case.title}"
+    assert entries == expected_entries, f"{where}: {case.title}"
     wanted = [_expected_warning(line) for line in expected_warnings]
     assert [line for line, _ in warnings] == [line for line, _ in wanted], (
-        f"{FIXTURES}:{case.line}"
+        f"{where}: {warnings}"
     )
     for (_, message), (_, word) in zip(warnings, wanted):
         assert word in message, (
-            f"{FIXTURES}:{case.line}: warning {message!r} should mention {word!r}"
+            f"{where}: warning {message!r} should mention {word!r}"
         )
 
 
 def test_fixture_file_has_every_case() -> None:
     assert len(CASES) >= 15
+
+
+def test_every_fixture_file_is_read_and_has_cases() -> None:
+    shapes = {path.stem for path in FIXTURE_FILES}
+    assert {"cases", "trending", "undated", "empty_abstracts", "wraps", "search", "headers", "not_a_listing"} <= shapes
+    for path in FIXTURE_FILES:
+        assert len(read_fixture_file(path)) >= 2, path
 
 
 # --- individual rules ------------------------------------------------------------------------------
@@ -153,7 +188,7 @@ def test_organisation_entry_is_an_organisation_not_authors() -> None:
     )
     (entry,) = digest.entries
     assert entry.organisation == Organisation("kaist-ai", "KAIST AI")
-    assert entry.authors is None
+    assert entry.author_count is None
     assert (entry.date, entry.comments) == (dt.date(2025, 9, 26), 4)
 
 
@@ -173,7 +208,7 @@ def test_date_lines(date_line: str, date: dt.date, comments: int | None) -> None
     (entry,) = parse(
         CHROME + "Dec 11\n\n" + paper("T", "A", f"  • 2 authors\n·\n{date_line}")
     ).entries
-    assert (entry.date, entry.comments, entry.authors) == (date, comments, 2)
+    assert (entry.date, entry.comments, entry.author_count) == (date, comments, 2)
 
 
 def test_listing_date_decides_the_year_of_yearless_dates() -> None:
@@ -279,7 +314,7 @@ def test_last_entry_without_trailing_newline_keeps_its_metadata() -> None:
     (entry,) = parse(
         CHROME + "Dec 11\n\nT\n\nA\n\n  • 4 authors\n·\nDec 18, 2024 2"
     ).entries
-    assert (entry.abstract, entry.authors, entry.date, entry.comments) == (
+    assert (entry.abstract, entry.author_count, entry.date, entry.comments) == (
         "A",
         4,
         dt.date(2024, 12, 18),
@@ -384,7 +419,7 @@ def test_seed_counts(seed: Digest) -> None:
     years = Counter(e.date.year for e in entries if e.date is not None)
     assert years == {2025: 19, 2024: 14, 2023: 11}
     assert sum(e.date is None for e in entries) == 2
-    assert sum(e.authors is not None for e in entries) == 43
+    assert sum(e.author_count is not None for e in entries) == 43
     assert [e.organisation for e in entries if e.organisation] == [
         Organisation("kaist-ai", "KAIST AI")
     ]
@@ -409,7 +444,7 @@ def test_seed_entries_match_the_raw_text(seed: Digest) -> None:
 
 
 def test_seed_known_papers(seed: Digest) -> None:
-    by_title: dict[str, DigestEntry] = {e.title: e for e in seed.entries}
+    by_title: dict[str, ListingEntry] = {e.title: e for e in seed.entries}
     meta = by_title[
         "Meta-Awareness Enhances Reasoning Models: Self-Alignment Reinforcement Learning"
     ]
@@ -423,9 +458,9 @@ def test_seed_known_papers(seed: Digest) -> None:
         first.title
         == "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"
     )
-    assert (first.date, first.authors) == (dt.date(2025, 1, 7), 5)
+    assert (first.date, first.author_count) == (dt.date(2025, 1, 7), 5)
     faking = by_title["Alignment faking in large language models"]
-    assert (faking.date, faking.authors, faking.comments) == (
+    assert (faking.date, faking.author_count, faking.comments) == (
         dt.date(2024, 12, 18),
         20,
         2,
@@ -483,7 +518,9 @@ def test_random_text_only_ever_raises_source_error(
         return
     for entry in digest.entries:
         assert entry.title and entry.title == entry.title.strip()
-        assert "\n" not in entry.title and "\n" not in entry.abstract
+        assert "\n" not in entry.title
+        paragraphs = entry.abstract.split("\n\n") if entry.abstract else []
+        assert all(p and p == p.strip() and "\n" not in p for p in paragraphs)
         assert entry.loc.path == Path("random.txt")
     assert bool(digest.entries) or any("no papers" in n.message for n in digest.notices)
 
@@ -492,6 +529,12 @@ def _as_parsed(text: str) -> str:
     """What the parser keeps of one line: spacing normalised, BOMs, forbidden characters and terminal codes gone."""
     text = " ".join(text.replace("\ufeff", "").split())
     return " ".join(without_controls(TERMINAL_CODE.sub("", text)).split()) if FORBIDDEN.search(text) else text
+
+
+def _reads_as_metadata(line: str) -> bool:
+    """A '·', an author line or a date: never a title or an abstract, so no part of a well-formed paper."""
+    date = DATE_LINE.fullmatch(line)
+    return line == "·" or bool(AUTHORS_LINE.fullmatch(line)) or bool(date and (date["month"] + date["rest"]).lower() in MONTH_WORDS)
 
 
 @settings(max_examples=150, deadline=None)
@@ -515,7 +558,7 @@ def test_well_formed_digests_keep_every_paper(papers: list[tuple[str, str]]) -> 
     """Any titles and abstracts, laid out as the format says, come back as they were
     (spacing normalised, BOMs, characters XML forbids and terminal codes removed)."""
     papers = [(_as_parsed(t), _as_parsed(a)) for t, a in papers]
-    papers = [(t, a) for t, a in papers if t and a and t != "·" and a != "·"]
+    papers = [(t, a) for t, a in papers if t and a and not _reads_as_metadata(t) and not _reads_as_metadata(a)]
     text = (
         CHROME
         + "Dec 11\n\n"
@@ -525,7 +568,7 @@ def test_well_formed_digests_keep_every_paper(papers: list[tuple[str, str]]) -> 
         )
     )
     digest = parse(text)
-    assert [(e.title, e.abstract, e.authors) for e in digest.entries] == [
+    assert [(e.title, e.abstract, e.author_count) for e in digest.entries] == [
         (t, a, n + 1) for n, (t, a) in enumerate(papers)
     ]
 
@@ -570,3 +613,185 @@ def test_no_forbidden_character_survives_and_each_is_reported_on_its_line(text: 
     lines = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     reported = {notice.loc.line for notice in digest.notices if "control characters" in notice.message}
     assert reported == {n for n, line in enumerate(lines, 1) if FORBIDDEN.search(" ".join(line.split()))}
+
+
+# --- listings in other shapes: trending, lost dates, wraps, files that are no listing -------------
+
+
+def test_json_read_as_text_is_refused_saying_what_it_is() -> None:
+    """`sitegen convert seeds/x.json` once made one page whose title was the whole document."""
+    dump = [{"paper": {"id": "2510.04618", "title": "Agentic Context Engineering", "summary": "An abstract."}}]
+    for text, line in [(json.dumps(dump, indent=2), 1), ("\ufeff\n\n" + json.dumps(dump), 3)]:
+        with pytest.raises(SourceError) as caught:
+            parse_digest(text, Path("seeds/x.json"), LISTING)
+        assert caught.value.loc == type(caught.value.loc)(Path("seeds/x.json"), line)
+        assert "looks like JSON" in caught.value.message and "*.json" in caught.value.message
+
+
+def test_a_listing_whose_first_title_starts_with_a_bracket_is_not_json() -> None:
+    text = "[Re] Reproducing a Paper\n\nAn abstract.\n\n  • 2 authors\n·\nJan 7\n"
+    (entry,) = parse(text).entries
+    assert (entry.title, entry.abstract, entry.author_count) == ("[Re] Reproducing a Paper", "An abstract.", 2)
+
+
+def test_no_page_is_named_after_an_author_line_or_an_abstract() -> None:
+    """What a trending page once became: pages named '5-authors' and pages titled with an abstract."""
+    abstract = "We study a thing. It works well, and we say so at length. " * 3
+    text = "Daily Papers\n\n" + "".join(
+        f"Title {n}\n\n{abstract}\n\n  • {n + 1} authors\n\n" if n % 2 else f"Title {n}\n\n{abstract}\n\n"
+        for n in range(8)
+    )
+    digest = parse(text)
+    assert [e.title for e in digest.entries] == [f"Title {n}" for n in range(8)]
+    assert [e.author_count for e in digest.entries] == [None, 2, None, 4, None, 6, None, 8]
+    assert all(e.abstract == abstract.strip() for e in digest.entries)
+
+
+def _generated_digest(papers: int, seed: int = 1) -> str:
+    """A digest of the seed's abstracts in every layout this parser reads, as a big listing would be."""
+    abstracts = [
+        block.strip() for block in SEED.read_text(encoding="utf-8").split("\n\n") if len(block) > LONGEST_TITLE
+    ]
+    rng = random.Random(seed)
+    parts = [CHROME + "Dec 11\n"]
+    for n in range(papers):
+        title, abstract = f"Paper Number {n}: A Study of Things", rng.choice(abstracts)
+        layout = n % 6
+        if layout == 0:
+            parts.append(f"{title}\n\n{abstract}\n\n  • {n % 30 + 1} authors\n·\nJan {n % 28 + 1}\n")
+        elif layout == 1:
+            parts.append(f"{title}\n\n{abstract}\n\n  • 3 authors\n")
+        elif layout == 2:
+            parts.append(f"{title}\n\n{abstract}\n")
+        elif layout == 3:
+            parts.append(f"{title}\n\n{abstract}\n\n  • 3 authors\n·\n")
+        elif layout == 4:
+            parts.append(f"{title}\n\n\n\n  • 3 authors\n·\nOct 16, 2024 2\n")
+        else:
+            wrapped = "\n".join(abstract[i : i + 70] for i in range(0, len(abstract), 70))
+            parts.append(f"{title}\n  Wrapped\n\n{wrapped}\n\nhttps://github.com/x/y\n\nkaist-ai KAIST AI\n·\nSep 26 4\n")
+    return "\n".join(parts)
+
+
+def test_a_generated_digest_of_10000_papers_parses_in_well_under_a_second() -> None:
+    text = _generated_digest(10_000)
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        digest = parse_digest(text, Path("big.txt"), LISTING)
+        best = min(best, time.perf_counter() - started)
+    assert len(digest.entries) == 10_000
+    assert [e.title for e in digest.entries[:2]] == ["Paper Number 0: A Study of Things", "Paper Number 1: A Study of Things"]
+    assert digest.entries[5].title == "Paper Number 5: A Study of Things Wrapped"
+    assert digest.entries[5].abstract.endswith("\n\nhttps://github.com/x/y")
+    assert sum(e.abstract == "" for e in digest.entries) == 10_000 // 6 + (10_000 % 6 > 4)
+    assert best < 1.0, f"{best:.2f} s for {len(text) / 1e6:.0f} MB"
+
+
+WORDS = [
+    "Scaling", "Language", "Models", "Reasoning", "with", "Tiny", "Networks", "for", "Alignment", "Agents", "via",
+    "Reinforcement", "Learning", "of", "the", "Vision", "Diffusion", "Benchmark", "3D", "LLM", "Self-Improving",
+    "Context", "Efficient", "Long", "Video", "Generation", "and", "Robust", "Data",
+]  # fmt: skip
+word = st.sampled_from(WORDS)
+title_text = st.lists(word, min_size=2, max_size=12).map(" ".join).map(lambda t: t[0].upper() + t[1:])
+sentence = st.lists(word, min_size=3, max_size=18).map(lambda w: " ".join(w).capitalize() + ".")
+abstract_text = st.one_of(st.just(""), st.lists(sentence, min_size=1, max_size=6).map(" ".join))
+month_day = st.tuples(st.integers(1, 12), st.integers(1, 28), st.sampled_from([None, 2019, 2024]), st.sampled_from([None, 3]))
+LAYOUTS = ("daily", "organisation", "tight", "trending", "bare", "lost date")
+
+
+@st.composite
+def listed_paper(draw: st.DrawFn) -> tuple[str, dict[str, object]]:
+    """One paper in one of the layouts, and what a reader would take from it."""
+    title, abstract = draw(title_text), draw(abstract_text)
+    layout = draw(st.sampled_from(LAYOUTS))
+    authors, (month, day, year, comments) = draw(st.integers(1, 60)), draw(month_day)
+    written = f"{dt.date(2000, month, day):%b} {day}" + (f", {year}" if year else "") + (f" {comments}" if comments else "")
+    date = dt.date(year, month, day) if year else dt.date(2025 if (month, day) <= (12, 11) else 2024, month, day)
+    shown_title = title
+    if draw(st.booleans()) and " " in title:
+        head, tail = title.rsplit(" ", 1)
+        shown_title = f"{head}\n  {tail}"
+    shown_abstract = abstract
+    if draw(st.booleans()):
+        shown_abstract = re.sub(r"(.{1,60})(?: |$)", lambda m: m[1] + "\n", abstract).strip()
+    body = f"{shown_title}\n\n{shown_abstract}\n\n" if abstract else f"{shown_title}\n\n\n\n"
+    expected: dict[str, object] = {"title": title, "abstract": abstract, "date": None, "authors": None, "org": None, "comments": None}
+    if layout == "daily":
+        body += f"  • {authors} authors\n·\n{written}\n\n"
+        expected.update(date=date, authors=authors, comments=comments)
+    elif layout == "organisation":
+        body += f"kaist-ai KAIST AI\n·\n{written}\n\n"
+        expected.update(date=date, org=Organisation("kaist-ai", "KAIST AI"), comments=comments)
+    elif layout == "tight" and abstract:
+        body = f"{shown_title}\n\n{shown_abstract}\n  • {authors} authors\n·\n{written}\n\n"
+        expected.update(date=date, authors=authors, comments=comments)
+    elif layout in ("trending", "tight"):
+        body += f"  • {authors} authors\n\n"
+        expected.update(authors=authors)
+    elif layout == "lost date":
+        body += f"  • {authors} authors\n·\n\n"
+        expected.update(authors=authors)
+    return body, expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.booleans(), st.lists(listed_paper(), min_size=1, max_size=8))
+def test_every_layout_mixed_on_one_page_reads_as_a_reader_would(
+    header: bool, papers: list[tuple[str, dict[str, object]]]
+) -> None:
+    text = (CHROME + "Dec 11\n\n" if header else "") + "".join(body for body, _ in papers)
+    if not header and all(set(expected.values()) == {expected["title"], "", None} for _, expected in papers):
+        with pytest.raises(SourceError, match="does not look like a Daily Papers text listing"):
+            parse(text)  # titles alone: nothing says this file is a listing
+        return
+    digest = parse(text)
+    got = [
+        {
+            "title": e.title,
+            "abstract": e.abstract,
+            "date": e.date,
+            "authors": e.author_count,
+            "org": e.organisation,
+            "comments": e.comments,
+        }
+        for e in digest.entries
+    ]
+    assert got == [expected for _, expected in papers]
+    assert all(notice.loc.line is not None for notice in digest.notices)
+
+
+MORE_PIECES = [
+    *PIECES,
+    "Get trending papers in your email inbox once a day!",
+    "5 authors",
+    "· ",
+    "September 3, 2024",
+    "https://github.com/example/code",
+    "• GitHub: https://github.com/example/code",
+    "We propose a method. It works. Results are strong.",
+    "A very long abstract sentence that goes on and on about the method and its results. " * 5,
+    "{",
+    "[",
+    '{"title": "x"}',
+    "<!DOCTYPE html>",
+    "<div class=\"card\">",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(MORE_PIECES), st.text(max_size=30)), max_size=60).map("\n".join),
+    st.sampled_from([None, LISTING, dt.date(2024, 2, 29)]),
+)
+def test_no_title_is_ever_an_author_line_a_date_or_an_abstract(text: str, listing_date: dt.date | None) -> None:
+    try:
+        digest = parse_digest(text, Path("random.txt"), listing_date)
+    except SitegenError as error:
+        assert isinstance(error, SourceError) and error.loc.path == Path("random.txt")
+        return
+    for entry in digest.entries:
+        assert entry.title and entry.title != "·" and not AUTHORS_LINE.fullmatch(entry.title)
+        assert not _reads_as_metadata(entry.title)
+        assert len(entry.title) <= LONGEST_TITLE and not entry.title.startswith("• ")
