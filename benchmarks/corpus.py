@@ -7,7 +7,11 @@ grows with N: each paper mints a few new names (CamelCase methods,
 hyphenated acronyms, benchmark names) from a seeded RNG and now and then
 cites names minted by earlier papers. Dates span three years; tags come
 from 33 names with a skewed popularity; some papers have an organisation
-and a comment count.
+and a comment count. About half the papers name their authors (a few with
+long lists, as big collaborations do; names from many languages, so some
+are not ASCII) and the others give only a count, as the digests do; about
+half have key phrases. Names and phrases come from a second seeded RNG, so
+titles, abstracts and dates are those of a corpus without them.
 
     python -m benchmarks.corpus 1000 /tmp/corpus-1k
 
@@ -59,6 +63,28 @@ ORGANISATIONS = tuple(
         "Max Planck Institute for Intelligent Systems", "University of Edinburgh", "Fudan University",
         "Nanyang Technological University", "Université de Montréal", "Technion",
     )
+)
+
+GIVEN_NAMES = (
+    "Yann", "Geoffrey", "Yoshua", "Łukasz", "Ashish", "Noam", "Niki", "Jakob", "Llion", "Aidan", "Illia",
+    "Fei-Fei", "Kaiming", "Xiangyu", "Shaoqing", "Jian", "Wei", "Li", "Yuki", "Haruto", "Sakura", "Ji-woo",
+    "Min-jun", "Seo-yeon", "Amélie", "Zoë", "José", "María", "Søren", "Björn", "Jürgen", "Ümit", "Çağrı",
+    "Thảo", "Priya", "Arjun", "Aïcha", "Oluwaseun", "Chiara", "Mateusz", "Ioana", "Dmitri", "Olga",
+)
+FAMILY_NAMES = (
+    "LeCun", "Hinton", "Bengio", "Kaiser", "Vaswani", "Shazeer", "Parmar", "Uszkoreit", "Jones", "Gomez",
+    "Polosukhin", "Li", "He", "Zhang", "Ren", "Sun", "Wang", "Chen", "Liu", "Yang", "Tanaka", "Sato",
+    "Kim", "Park", "Dubois", "Müller", "García", "Kierkegaard", "Søndergaard", "Schmidhuber", "Öztürk",
+    "Nguyễn", "Sharma", "Iyer", "Diallo", "Adeyemi", "Rossi", "Wójcik", "Popescu", "Ivanov", "Smirnova",
+    "van der Berg", "O'Neill", "Lévesque",
+)
+KEY_PHRASES = (
+    "large language models", "diffusion models", "chain-of-thought", "reinforcement learning from human feedback",
+    "mixture of experts", "retrieval-augmented generation", "instruction tuning", "direct preference optimization",
+    "vision-language models", "graph neural networks", "in-context learning", "reward modeling",
+    "mechanistic interpretability", "test-time compute", "speculative decoding", "knowledge distillation",
+    "contrastive learning", "world models", "program synthesis", "theorem proving", "red teaming",
+    "hallucination detection", "long-context modeling", "multi-agent systems", "tool use", "quantization",
 )
 
 START = dt.date(2023, 1, 1)
@@ -134,9 +160,21 @@ _TEMPLATES = (
 )
 
 
+def _authors(rng: random.Random, count: int) -> tuple[tuple[str, ...], int | None]:
+    """(names, None) for half the papers, one in fifty a collaboration of 30 to 80; else ((), count)."""
+    if rng.random() >= 0.5:
+        return (), count
+    size = rng.randint(30, 80) if rng.random() < 0.02 else rng.randint(1, 12)
+    names: dict[str, None] = {}
+    while len(names) < size:
+        names[f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}"] = None
+    return tuple(names), None
+
+
 def generate(count: int, seed: int = 20261128) -> Iterator[Paper]:
     """`count` papers, deterministic in (count, seed); slugs unique."""
     rng = random.Random(seed)
+    people = random.Random(f"{seed}:authors and key phrases")
     pool = _seed_pool()
     names = _Names(rng)
     tag_weights = [1 / (rank + 1) ** 0.7 for rank in range(len(TAGS))]
@@ -167,15 +205,20 @@ def generate(count: int, seed: int = 20261128) -> Iterator[Paper]:
             slug = disambiguated(slug, f"{title} {len(slugs)}")
         slugs.add(slug)
         tags = sorted(set(rng.choices(TAGS, weights=tag_weights, k=rng.randint(2, 5))), key=TAGS.index)
+        date = START + dt.timedelta(days=rng.randrange(DAYS))
+        authors, author_count = _authors(people, rng.randint(1, 24))  # the count drawn where it always was
+        keywords = tuple(people.sample(KEY_PHRASES, people.randint(2, 5))) if people.random() < 0.5 else ()
         yield Paper(
             slug=slug,
             title=title,
             body=escape_markdown(abstract),
-            date=START + dt.timedelta(days=rng.randrange(DAYS)),
-            authors=rng.randint(1, 24),
+            date=date,
+            authors=authors,
+            author_count=author_count,
             organisation=rng.choice(ORGANISATIONS) if rng.random() < 0.6 else None,
             comments=rng.randint(1, 40) if rng.random() < 0.4 else None,
             tags=tuple(tags),
+            keywords=keywords,
             links=(f"https://github.com/example/{slug[:40]}",) if rng.random() < 0.3 else (),
             sources=(f"daily-papers-{START + dt.timedelta(days=rng.randrange(DAYS))}.txt",),
         )

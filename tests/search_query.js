@@ -11,7 +11,8 @@
 // search.js threw, or
 //   {"plan": rewriteQuery(query), "mode", "message",
 //    "hits": [{"ref", "score", "terms": {term: [field, ...]},
-//              "title": [[text, marked], ...], "snippet": [[text, marked], ...]}]}
+//              "title": [[text, marked], ...], "snippet": [[text, marked], ...],
+//              "authors": [[text, marked], ...] (the names a card shows, "et al." included; [] if none)}]}
 // with the tag and year filters applied. Anything written to the console
 // while searching is reported on stderr, which the tests expect empty.
 'use strict'
@@ -44,7 +45,8 @@ function answer (index, store, testCase) {
         score: hit.score,
         terms: terms,
         title: pieces(search.segments(entry.t, search.termMatcher(index, metadata, 'title'))),
-        snippet: pieces(search.snippet(entry.a, search.termMatcher(index, metadata, 'abstract')))
+        snippet: pieces(search.snippet(entry.a, search.termMatcher(index, metadata, 'abstract'))),
+        authors: pieces(search.authorLine(entry, search.termMatcher(index, metadata, 'authors')))
       }
     })
   }

@@ -52,6 +52,9 @@ class SearchSizes:
 def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:
     """One document per paper, referred to by its position (``short_ref``).
 
+    Authors are the paper's names; a paper that gives only a count has none
+    (the count is neither indexed nor shown).
+
     ``texts`` maps Markdown bodies to their plain text where it is already known.
     """
     known = texts or {}
@@ -64,6 +67,8 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
             tags=paper.tags,
             organisation=paper.organisation.name if paper.organisation else "",
             abstract=known[paper.body] if paper.body in known else plain_text(paper.body),
+            authors=paper.authors,
+            keywords=paper.keywords,
         )
         for position, paper in enumerate(site.papers)
     ]

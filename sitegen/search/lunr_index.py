@@ -69,6 +69,7 @@ __all__ = [
     "count_terms",
     "fast_index_json",
     "fast_serialized_index",
+    "field_texts",
     "load_index",
     "no_cycle_collection",
     "serialize_index",
@@ -78,9 +79,25 @@ __all__ = [
 ]
 
 # (field, boost) in the order lunr.js sees them; the order fixes term indexes.
+# A boost weighs a match in the field against one in the abstract (1):
+# * title 10: what a paper is about, in a dozen words; a pasted title finds its paper first;
+# * tags 5: the site's own vocabulary, given by hand or by the tagger;
+# * keywords 3: key phrases chosen for the paper, a stronger sign of its topic than
+#   a word somewhere in the abstract, but free text, unlike tags;
+# * authors 2: a name typed on purpose (`hinton`) should rank the papers by that author
+#   above those whose abstract happens to hold the word, yet below topical matches,
+#   since many names are also words (`long`, `wang`, `young`, `bell`); a long author
+#   list weighs each name less (lunr's length normalisation), as it should;
+# * abstract 1, organisation 1.
+# lunr compares a field's length with its average over all papers, those without
+# names or phrases included: while few papers have them, a paper that has them
+# looks long, and a match there weighs less than its boost says (it is lunr's
+# arithmetic, which the index must repeat to the byte).
 FIELDS: tuple[tuple[str, int], ...] = (
     ("title", 10),
     ("tags", 5),
+    ("keywords", 3),
+    ("authors", 2),
     ("abstract", 1),
     ("organisation", 1),
 )
@@ -113,6 +130,10 @@ class SearchDocument:
     """Display name, `""` if none."""
     abstract: str
     """Plain text, no markup: it is both indexed and shown as the hit's snippet."""
+    authors: tuple[str, ...] = ()
+    """Author names in order; empty when only a count is known (a count is never indexed)."""
+    keywords: tuple[str, ...] = ()
+    """Key phrases; indexed, not shown."""
 
 
 # --- lunr.js 2.3.9 text pipeline -------------------------------------------
@@ -339,14 +360,23 @@ def check_refs(documents: Sequence[SearchDocument]) -> None:
         seen.add(document.ref)
 
 
-def _field_texts(document: SearchDocument) -> dict[str, str]:
-    # Tags are indexed as text, so `reinforcement` finds the tag `reinforcement-learning`.
-    return {
-        "title": document.title,
-        "tags": " ".join(document.tags),
-        "abstract": document.abstract,
-        "organisation": document.organisation,
-    }
+# Each field's text. Tags are indexed as text, so `reinforcement` finds the tag
+# `reinforcement-learning`; names and phrases are joined with ", " (commas are trimmed
+# away, so the words are the same as joined with spaces, and the text reads as a list).
+_FIELD_TEXT: dict[str, Callable[[SearchDocument], str]] = {
+    "title": lambda document: document.title,
+    "tags": lambda document: " ".join(document.tags),
+    "keywords": lambda document: ", ".join(document.keywords),
+    "authors": lambda document: ", ".join(document.authors),
+    "abstract": lambda document: document.abstract,
+    "organisation": lambda document: document.organisation,
+}
+assert list(_FIELD_TEXT) == [name for name, _ in FIELDS], "every field of FIELDS needs its text, in order"
+
+
+def field_texts(document: SearchDocument) -> dict[str, str]:
+    """The text of each field of `FIELDS`, in that order: what lunr's builder is given for the document."""
+    return {name: text(document) for name, text in _FIELD_TEXT.items()}
 
 
 def build_index(documents: Sequence[SearchDocument]) -> Index:
@@ -367,7 +397,7 @@ def build_index(documents: Sequence[SearchDocument]) -> Index:
         builder.field(name, boost=boost)
     for document in documents:
         row: dict[str, Any] = {"ref": document.ref}
-        for name, text in _field_texts(document).items():
+        for name, text in field_texts(document).items():
             row[name] = tokenize(text)
         builder.add(row)
     index = builder.build()
@@ -570,7 +600,7 @@ def count_terms(
     length_sums = [0] * len(FIELDS)
     current: dict[tuple[str, ...], CountedFields] = {}
     for document in documents:
-        texts = tuple(_field_texts(document).values())
+        texts = tuple(field_texts(document).values())
         fields = remembered.get(texts)
         if fields is None:
             fields = []

@@ -35,8 +35,12 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
   one entry per occurrence, as shard term ids in increasing order written
   as differences from the previous id (the first from -1): 0 repeats the
   term. `store[i]` is what a hit shows: `{"t": title, "u": url, "d": date,
-  "g": [tags], "o": organisation, "a": abstract}`, `d`, `g` and `o` left out
-  when empty; `u` is relative to the site root.
+  "g": [tags], "o": organisation, "n": [names], "m": more, "a": abstract}`,
+  `d`, `g`, `o`, `n` and `m` left out when empty; `n` holds the first
+  `SHOWN_AUTHORS` author names (a paper known only by its author count has
+  none) and `m` how many authors follow them (the page writes "et al."); `u`
+  is relative to the site root. Keywords are searched but not shown, so the
+  store leaves them out.
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ from sitegen.search.lunr_index import (
 __all__ = [
     "INDEX_SCRIPT",
     "SHARDS_GLOBAL",
+    "SHOWN_AUTHORS",
     "SearchMemory",
     "ShardPlan",
     "plan_shards",
@@ -78,7 +83,10 @@ SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
 
 # Bump when the bytes written for the same documents change, so fingerprints
 # taken by an older sitegen no longer match.
-FORMAT = "sitegen-search-2"
+FORMAT = "sitegen-search-3"
+
+SHOWN_AUTHORS = 3
+"""Author names a hit shows, as the paper cards of the other pages do; the store keeps only these."""
 
 # lunr.js's Builder defaults; search.js reads them from the index script.
 _K1 = 1.2
@@ -285,6 +293,10 @@ def _store_entry(document: SearchDocument) -> dict[str, Any]:
         entry["g"] = list(document.tags)
     if document.organisation:
         entry["o"] = document.organisation
+    if document.authors:
+        entry["n"] = list(document.authors[:SHOWN_AUTHORS])
+        if len(document.authors) > SHOWN_AUTHORS:
+            entry["m"] = len(document.authors) - SHOWN_AUTHORS
     entry["a"] = document.abstract
     return entry
 
@@ -318,6 +330,9 @@ def search_fingerprint(documents: Sequence[SearchDocument], shard_kib: int = 256
         "lunr": lunr.__VERSION__,
         "fields": FIELDS,
         "shard_kib": shard_kib,
-        "documents": [[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract] for d in documents],
+        "documents": [
+            [d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords)]
+            for d in documents
+        ],
     }
     return hashlib.sha256(compact_json(payload).encode("utf-8", "surrogatepass")).hexdigest()

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from test_parity import NAMED, SIXTY_NAMES
 
 from benchmarks.corpus import generate
 from sitegen.build.load import load_papers
@@ -41,13 +42,14 @@ def seed_documents() -> list[SearchDocument]:
     config = load_config(ROOT)
     documents = search_documents(collect(load_papers(config), config))
     assert len(documents) > 40
-    return documents
+    return [*documents, *NAMED]
 
 
 @pytest.fixture(scope="module")
 def synthetic_documents() -> list[SearchDocument]:
-    """1,000 generated papers, numbered like a real build (base-36 refs, many all-digit)."""
+    """1,000 generated papers, numbered like a real build (base-36 refs, many all-digit), half with author names."""
     papers = list(generate(1000))
+    assert sum(bool(paper.authors) for paper in papers) > 300 and sum(bool(paper.keywords) for paper in papers) > 300
     return [
         SearchDocument(
             ref=short_ref(position),
@@ -57,6 +59,8 @@ def synthetic_documents() -> list[SearchDocument]:
             tags=paper.tags,
             organisation=paper.organisation.name if paper.organisation else "",
             abstract=plain_text(paper.body),
+            authors=paper.authors,
+            keywords=paper.keywords,
         )
         for position, paper in enumerate(papers)
     ]
@@ -82,12 +86,16 @@ def test_serialized_dict_equals_reference(synthetic_documents: list[SearchDocume
 
 
 def test_edge_documents() -> None:
-    """Empty fields, stop-word-only and punctuation-only fields, an empty term, non-digit and digit refs."""
+    """Empty fields, stop-word-only and punctuation-only fields, an empty term, non-digit and digit refs, names only,
+    sixty names, names that are stop words or emoji, a phrase with a comma inside."""
     documents = [
         SearchDocument("10", "The and of", "papers/a/", None, (), "", "( ) -- the"),
         SearchDocument("2", "Café (LLM's)", "papers/b/", "2025-01-01", ("state-of-the-art",), "KAIST AI", ""),
         SearchDocument("x", "Surveys surveying 😀s a😀😀ing", "papers/c/", None, ("surveys",), "", "try try try"),
         SearchDocument("01", "Zero-padded ref\ufeffis not an array index", "papers/d/", None, (), "", "x\x1cy z\x85w"),
+        SearchDocument("7", "Names only", "papers/e/", None, (), "", "", authors=("Łukasz Kaiser", "Yann LeCun"), keywords=("diffusion models",)),
+        SearchDocument("y", "Sixty", "papers/f/", None, (), "", "sixty authors", authors=SIXTY_NAMES, keywords=("a, b", "the")),
+        SearchDocument("z", "Stop-word names", "papers/g/", None, (), "", "", authors=("Will", "The Who", "😀 Emoji")),
     ]
     assert fast_index_json(documents) == _reference_json(documents)
 

@@ -23,9 +23,11 @@ from lunr.exceptions import QueryParseError
 from lunr.stop_word_filter import WORDS as LUNR_PY_STOP_WORDS
 
 from sitegen.search.lunr_index import (
+    FIELDS,
     SearchDocument,
     build_index,
     fast_index_json,
+    field_texts,
     load_index,
     short_ref,
     stem,
@@ -69,6 +71,85 @@ EXOTIC = SearchDocument(
         "x\u2028y p\u2029q tab\there non\u00a0breaking ogham\u1680mark thin\u2009space "
         "yelling youth yes surveys surveying agreed happy try cry by say "
         "İstanbul ΣΟΦΙΑΣ straße constructor __proto__ hasownproperty"
+    ),
+)
+
+
+# Sixty names, as a big collaboration lists them: accents, letters lunr's trimmer
+# strips (it keeps ASCII word characters only), hyphens, apostrophes, particles,
+# a stop word ("Will"), a name that is also a word ("Long"), CJK.
+_GIVEN = ("Zoë", "Søren", "José", "Ümit", "Jean-Baptiste", "Will", "Nguyễn", "Amélie", "Siân", "Çağrı")
+_FAMILY = ("O'Neill", "van der Berg", "Müller", "Long", "Øvergård", "李")
+SIXTY_NAMES = tuple(f"{given} {family}" for family in _FAMILY for given in _GIVEN)
+assert len(SIXTY_NAMES) == 60
+
+# Papers with author names and key phrases (undated refs after EXOTIC's, so they
+# sort last in a site): each name or phrase query below has known answers.
+NAMED = (
+    SearchDocument(
+        ref="zy",
+        title="Gradient-based learning for document recognition, revisited",
+        url="papers/document-recognition/",
+        date=None,
+        tags=("vision",),
+        organisation="",
+        abstract="Convolutional networks trained end to end read handwritten digits and cheques.",
+        authors=("Yann LeCun", "Léon Bottou", "Yoshua Bengio", "Patrick Haffner"),
+        keywords=("convolutional networks", "handwriting recognition"),
+    ),
+    SearchDocument(
+        ref="zx",
+        title="Attention is all you need, once more",
+        url="papers/attention-once-more/",
+        date=None,
+        tags=(),
+        organisation="Google Brain",
+        abstract="A sequence transduction model built on attention alone, without recurrence.",
+        authors=("Ashish Vaswani", "Noam Shazeer", "Niki Parmar", "Jakob Uszkoreit", "Llion Jones",
+                 "Aidan N. Gomez", "Łukasz Kaiser", "Illia Polosukhin"),
+        keywords=("transformers", "self-attention", "machine translation"),
+    ),
+    SearchDocument(
+        ref="zw",
+        title="Distilling the knowledge in a neural network",
+        url="papers/distilling-knowledge/",
+        date=None,
+        tags=(),
+        organisation="",
+        abstract="An ensemble's knowledge is compressed into a single smaller model trained on soft targets.",
+        authors=("Geoffrey Hinton", "Oriol Vinyals", "Jeff Dean"),
+        keywords=("knowledge distillation", "model compression"),
+    ),
+    SearchDocument(
+        ref="zv",
+        title="Dynamic routing between capsules",
+        url="papers/capsules/",
+        date=None,
+        tags=("vision",),
+        organisation="",
+        abstract="Capsules are groups of neurons whose activity vector stands for an entity.",
+        authors=("Sara Sabour", "Nicholas Frosst", "Geoffrey E. Hinton"),
+        keywords=("capsule networks",),
+    ),
+    SearchDocument(
+        ref="zu",
+        title="Denoising probabilistic models at scale",
+        url="papers/denoising-at-scale/",
+        date=None,
+        tags=(),
+        organisation="",
+        abstract="Sixty authors train a large image generator by reversing a noising process.",
+        authors=SIXTY_NAMES,
+        keywords=("diffusion models", "score matching", "image generation"),
+    ),
+    SearchDocument(
+        ref="zt",
+        title="Heat equations on graphs",
+        url="papers/heat-on-graphs/",
+        date=None,
+        tags=(),
+        organisation="",
+        abstract="Diffusion over a graph's edges smooths node signals; no author names are known for this paper.",
     ),
 )
 
@@ -118,7 +199,7 @@ def node() -> str:
 def corpus() -> list[SearchDocument]:
     documents = _parse_seed(SEED.read_text(encoding="utf-8"))
     assert len(documents) > 40, "the seed digest no longer splits into papers"
-    return [*documents, EXOTIC]
+    return [*documents, EXOTIC, *NAMED]
 
 
 def run_node(node: str, script: str, payload: Any) -> Any:
@@ -144,7 +225,7 @@ def _words(documents: list[SearchDocument]) -> list[str]:
     """Every distinct word of the corpus, as split by whitespace, by lunr's tokenizer and after trimming."""
     words: set[str] = set()
     for document in documents:
-        for text in (document.title, document.abstract, document.organisation, " ".join(document.tags)):
+        for text in field_texts(document).values():
             words.update(text.split())
             words.update(text.lower().split())
             for token in tokenize(text):
@@ -194,7 +275,7 @@ def test_stop_words_match_lunr_js(node: str, corpus: list[SearchDocument]) -> No
 
 
 def test_tokenizer_and_trimmer_match_lunr_js(node: str, corpus: list[SearchDocument]) -> None:
-    texts = [d.title for d in corpus] + [d.abstract for d in corpus] + [" ".join(d.tags) for d in corpus]
+    texts = [text for d in corpus for text in field_texts(d).values()]
     js = run_node(
         node,
         "emit(input.map(t => lunr.tokenizer(t).map(tok => [tok.toString(), lunr.trimmer(tok).toString()])))",
@@ -206,24 +287,18 @@ def test_tokenizer_and_trimmer_match_lunr_js(node: str, corpus: list[SearchDocum
 
 def test_index_json_is_byte_identical_to_lunr_js_own(node: str, corpus: list[SearchDocument]) -> None:
     """The strongest check: lunr.js's own builder, fed the same fields, writes the same bytes."""
-    rows = [
-        {"ref": d.ref, "title": d.title, "tags": " ".join(d.tags), "abstract": d.abstract, "organisation": d.organisation}
-        for d in corpus
-    ]
+    rows = [{"ref": d.ref, **field_texts(d)} for d in corpus]
     js_text = run_node(
         node,
         """
         const idx = lunr(function () {
           this.ref('ref')
-          this.field('title', {boost: 10})
-          this.field('tags', {boost: 5})
-          this.field('abstract')
-          this.field('organisation')
-          input.forEach(function (row) { this.add(row) }, this)
+          input.fields.forEach(([name, boost]) => this.field(name, {boost}))
+          input.rows.forEach(function (row) { this.add(row) }, this)
         })
         emit(JSON.stringify(idx))
         """,
-        rows,
+        {"fields": FIELDS, "rows": rows},
     )
     ours_text = fast_index_json(corpus)
     ours, js = json.loads(ours_text), json.loads(js_text)
@@ -256,6 +331,24 @@ QUERIES = [
     "tags:reinforcement",
     "organisation:kaist",
     "title:survey abstract:alignment",
+    # author names and key phrases
+    "authors:lecun",
+    "authors:kaiser",
+    "keywords:diffusion",
+    "+authors:hinton -vision",
+    "lecun",
+    "hinton",
+    "łukasz",
+    "authors:łukasz",
+    "authors:ukasz",
+    "authors:o'neill",
+    "authors:long",
+    "long",
+    "authors:李",
+    "authors:hin*",
+    "keywords:knowledge authors:dean",
+    "+keywords:networks -authors:lecun",
+    "diffusion",
     # wildcards
     "reason*",
     "*ment",
@@ -364,6 +457,28 @@ def test_queries_exercise_the_index(query_answers: tuple[list[Any], list[Any]]) 
     assert survey_titles <= {ref for ref, _ in hits["survey"]}
 
 
+def test_name_and_phrase_queries_find_their_papers(query_answers: tuple[list[Any], list[Any]]) -> None:
+    """The field queries find exactly the papers with that name or phrase; plain words find them among others."""
+    _, js = query_answers
+    hits = {query: [ref for ref, _ in answer] for query, answer in zip(QUERIES, js, strict=True) if not isinstance(answer, str)}
+    assert hits["authors:lecun"] == ["zy"]
+    assert hits["authors:kaiser"] == ["zx"]
+    # The index holds "ukasz" (lunr's trimmer strips non-ASCII ends); lunr's own search does not trim
+    # query terms, search.js does (tests/search/test_shards.py: the page finds Łukasz).
+    assert hits["authors:ukasz"] == ["zx"] and hits["authors:łukasz"] == hits["łukasz"] == []
+    assert hits["keywords:diffusion"] == ["zu"]
+    assert set(hits["diffusion"]) >= {"zu", "zt"}
+    assert set(hits["+authors:hinton -vision"]) == {"zw"}
+    assert set(hits["hinton"]) == {"zw", "zv"}
+    assert hits["lecun"][0] == "zy"
+    assert hits["authors:o'neill"] == hits["authors:long"] == ["zu"]
+    assert hits["authors:李"] == [], "lunr's trimmer leaves nothing of a word without ASCII letters: CJK names are not searchable"
+    assert "zu" in hits["long"]
+    assert set(hits["authors:hin*"]) == {"zw", "zv"}
+    assert hits["keywords:knowledge authors:dean"][0] == "zw"
+    assert "zy" not in hits["+keywords:networks -authors:lecun"] and "zv" in hits["+keywords:networks -authors:lecun"]
+
+
 def test_stem_queries_find_their_relatives(corpus: list[SearchDocument]) -> None:
     index = build_index(corpus)
     alignment_docs = {d.ref for d in corpus if re.search(r"\balignment\b", d.abstract, re.IGNORECASE)}
@@ -386,7 +501,7 @@ def test_index_json_loads_in_lunr_js(node: str, corpus: list[SearchDocument]) ->
         index_json,
     )
     assert loaded["warnings"] == []
-    assert loaded["fields"] == ["title", "tags", "abstract", "organisation"]
+    assert loaded["fields"] == [name for name, _ in FIELDS]
     assert loaded["pipeline"] == ["stemmer"]
     assert loaded["terms"] > 1000
     assert json.loads(loaded["reloaded"]) == json.loads(index_json)
@@ -419,6 +534,15 @@ def test_python_load_index_searches_like_the_built_index(corpus: list[SearchDocu
     for query in ("survey", "aligning", "reason*", "+graph -vision", "title:reasoning"):
         expected = [(hit["ref"], round(hit["score"], 9)) for hit in built.search(query)]
         assert [(hit["ref"], round(hit["score"], 9)) for hit in loaded.search(query)] == expected
+
+
+def test_fields_and_boosts() -> None:
+    """The boosts chosen in lunr_index.py (see the reasons there); a change here changes every score."""
+    assert FIELDS == (("title", 10), ("tags", 5), ("keywords", 3), ("authors", 2), ("abstract", 1), ("organisation", 1))
+    named = NAMED[1]
+    assert field_texts(named)["authors"] == ", ".join(named.authors)
+    assert field_texts(named)["keywords"] == "transformers, self-attention, machine translation"
+    assert field_texts(NAMED[-1])["authors"] == field_texts(NAMED[-1])["keywords"] == ""
 
 
 def test_duplicate_refs_are_refused(corpus: list[SearchDocument]) -> None:

@@ -1,7 +1,8 @@
 """The search box and search page in a real browser (Chromium through Playwright).
 
 The site is built from this repository's content plus one paper whose title
-is an HTML injection attempt, served from 127.0.0.1 by a plain threaded HTTP
+is an HTML injection attempt and one with author names (one of them markup),
+served from 127.0.0.1 by a plain threaded HTTP
 server, and also opened from file://; the same project is built a second
 time with its search index in 8 KiB shards, which the page loads one by one.
 Every test fails on a console error or an uncaught page error.
@@ -25,6 +26,8 @@ ROOT = Path(__file__).parents[2]
 XSS_TITLE = "Xsstrap: Prompt <img src=x onerror=window.__xss=1> injection in paper titles"
 HALLUCINATION_TITLE = "Joint Evaluation of Answer and Reasoning Consistency for Hallucination Detection in Large Reasoning Models"
 CONTEXT_TITLE = "Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"
+NAMED_TITLE = "Energy-Based Readers for Handwritten Cheques"
+NAMED_AUTHORS = ["Yann LeCun", "Łukasz Kaiser", "Ada <b>Bold</b> Lovelace", "Geoffrey Hinton"]
 
 
 SHARD_KIB = 8
@@ -32,7 +35,7 @@ SHARD_KIB = 8
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This repository's content plus a paper whose title tries to inject an <img>."""
+    """This repository's content plus a paper whose title tries to inject an <img>, and one with author names."""
     root = tmp_path_factory.mktemp("search-browser")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.copytree(ROOT / "content", root / "content")
@@ -43,6 +46,16 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "tags:\n- safety\n"
         "---\n\n"
         "A title with markup must stay text wherever it is shown, including search results.\n",
+        encoding="utf-8",
+    )
+    (root / "content" / "papers" / "energy-based-readers.md").write_text(
+        "---\n"
+        f"title: '{NAMED_TITLE}'\n"
+        "date: 2025-11-03\n"
+        "authors:\n" + "".join(f"- '{name}'\n" for name in NAMED_AUTHORS) +
+        "keywords:\n- energy-based models\n"
+        "---\n\n"
+        "Cheques written by hand are read by a network trained end to end.\n",
         encoding="utf-8",
     )
     return root
@@ -385,6 +398,44 @@ def test_markup_in_a_title_stays_text(tab: Tab, base_url: str) -> None:
     assert page.locator("h1").inner_text() == XSS_TITLE
     assert page.locator("main img").count() == 0
     assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+def test_typing_a_family_name_finds_the_paper_and_shows_its_authors(
+    tab: Tab, request: pytest.FixtureRequest, build_name: str
+) -> None:
+    """The first three names under the title, the typed one marked, "et al." for the rest; markup in a name stays text."""
+    from playwright.sync_api import expect
+
+    url: str = request.getfixturevalue("base_url" if build_name == "single" else "sharded_url")
+    page = tab.page
+    page.goto(url + "search/index.html")
+    page.keyboard.type("lecun")
+    wait_for_search(page, "lecun")
+    assert result_titles(page) == [NAMED_TITLE]
+    authors = results(page).first.locator(".meta .authors")
+    expect(authors).to_have_text(", ".join(NAMED_AUTHORS[:3]) + " et al.")
+    expect(authors.locator("mark")).to_have_text(["LeCun"])
+    assert page.locator("#search-results b").count() == 0
+
+    page.locator("#site-search-q").fill("authors:kaiser")
+    wait_for_search(page, "authors:kaiser")
+    assert result_titles(page) == [NAMED_TITLE]
+    expect(results(page).first.locator(".authors mark")).to_have_text(["Kaiser"])
+
+    # A paper known by its author count shows no names.
+    page.locator("#site-search-q").fill("honesty")
+    wait_for_search(page, "honesty")
+    assert "Alignment for Honesty" in result_titles(page)
+    expect(page.locator("#search-results .authors")).to_have_count(0)
+
+
+def test_search_tips_name_the_fields(tab: Tab, base_url: str) -> None:
+    page = tab.page
+    page.goto(base_url + "search/index.html")
+    page.locator(".search-help summary").click()
+    tips = page.locator(".search-help").inner_text()
+    assert "authors:hinton" in tips and "keywords:diffusion" in tips and "title:reasoning" in tips
 
 
 # --- a sharded index ----------------------------------------------------------------

@@ -23,8 +23,12 @@ from typing import Any
 import pytest
 from search_files import read_search, run_harness
 
+from sitegen.build.load import load_papers
 from sitegen.cli import main as sitegen_main
-from sitegen.search.lunr_index import stem, tokenize, trim
+from sitegen.config import load_config
+from sitegen.search.files import search_documents
+from sitegen.search.lunr_index import FIELDS, field_texts, stem, tokenize, trim
+from sitegen.site.collect import collect
 
 ROOT = Path(__file__).parents[2]
 HARNESS = Path(__file__).parents[1] / "search_query.js"
@@ -133,6 +137,25 @@ def store(site: Path) -> dict[str, dict[str, Any]]:
     return load_store(site)
 
 
+Texts = dict[str, dict[str, str]]
+
+
+def load_texts(root: Path, store: dict[str, dict[str, Any]]) -> Texts:
+    """Ref -> the text of every indexed field of every paper of the project at ``root``, as its build indexed it.
+
+    The store shows a few of these (no key phrases, the first names only): what a paper should match comes from here.
+    """
+    config = load_config(root)
+    documents = search_documents(collect(load_papers(config), config))
+    assert [(d.ref, d.title) for d in documents] == [(ref, entry["t"]) for ref, entry in store.items()]
+    return {document.ref: field_texts(document) for document in documents}
+
+
+@pytest.fixture(scope="module")
+def texts(store: dict[str, dict[str, Any]]) -> Texts:
+    return load_texts(ROOT, store)
+
+
 @pytest.fixture(scope="module")
 def answers(node: str, site: Path, store: dict[str, dict[str, Any]]) -> dict[str, Answer]:
     """Every query of this module, answered in one Node run."""
@@ -146,17 +169,9 @@ def stems(text: str) -> set[str]:
     return {stem(word) for word in (trim(token) for token in tokenize(text)) if word}
 
 
-def field_stems(entry: dict[str, Any]) -> dict[str, set[str]]:
-    return {
-        "title": stems(entry["t"]),
-        "tags": stems(" ".join(entry.get("g", []))),
-        "abstract": stems(entry["a"]),
-        "organisation": stems(entry.get("o", "")),
-    }
-
-
-def all_stems(entry: dict[str, Any]) -> set[str]:
-    return set().union(*field_stems(entry).values())
+def all_stems(fields: dict[str, str]) -> set[str]:
+    """The index terms of a paper, from its field texts (``texts[ref]``)."""
+    return set().union(*map(stems, fields.values()))
 
 
 def refs(answer: Answer) -> list[str]:
@@ -213,13 +228,13 @@ def test_context_alignment_title_would_break_raw_lunr(node: str, site: Path) -> 
 # --- acronyms, prefixes, stems ----------------------------------------------------
 
 
-def _acronym_check(answer_typing: Answer, answer_done: Answer, word: str, store: dict[str, Any]) -> None:
+def _acronym_check(answer_typing: Answer, answer_done: Answer, word: str, texts: Texts) -> None:
     term = word.lower()
-    containing = {ref for ref, entry in store.items() if term in all_stems(entry)}
+    containing = {ref for ref, fields in texts.items() if term in all_stems(fields)}
     assert containing, f"no paper says {word!r}: the check would be empty"
     for answer in (answer_typing, answer_done):
         assert containing <= set(refs(answer)), f"{word!r} misses papers that say it"
-        assert term in all_stems(store[refs(answer)[0]]), f"the first hit for {word!r} does not say it"
+        assert term in all_stems(texts[refs(answer)[0]]), f"the first hit for {word!r} does not say it"
         # While typing, longer words starting with it ("aig", "aim") may rank in between, but
         # papers that say the word itself fill most of the top places.
         top = refs(answer)[: len(containing)]
@@ -231,28 +246,28 @@ def _acronym_check(answer_typing: Answer, answer_done: Answer, word: str, store:
 
 
 @pytest.mark.parametrize("word", ["RL", "AI"])
-def test_two_letter_acronyms(word: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
-    _acronym_check(answers[word], answers[word + " "], word, store)
+def test_two_letter_acronyms(word: str, answers: dict[str, Answer], texts: Texts) -> None:
+    _acronym_check(answers[word], answers[word + " "], word, texts)
 
 
 def test_3d_acronym(node: str, site_with_3d: Path) -> None:
     store3 = load_store(site_with_3d)
     typing, done, lower = run_cases(node, site_with_3d, [{"query": "3D"}, {"query": "3D "}, {"query": "3d"}])
-    _acronym_check(typing, done, "3D", store3)
+    _acronym_check(typing, done, "3D", load_texts(site_with_3d.parent, store3))
     assert titles(typing, store3)[0] == "Lifting 2D Priors into 3D Scenes"
     assert refs(lower) == refs(typing)
     assert ["3D", True] in typing["hits"][0]["title"]
 
 
-def _starting_with(store: dict[str, Any], prefix: str) -> set[str]:
+def _starting_with(texts: Texts, prefix: str) -> set[str]:
     pattern = re.compile(rf"(?<![A-Za-z0-9]){re.escape(prefix)}", re.IGNORECASE)
-    return {ref for ref, entry in store.items() if pattern.search(entry["t"] + " " + entry["a"])}
+    return {ref for ref, fields in texts.items() if pattern.search(" ".join(fields.values()))}
 
 
-def test_half_typed_word_matches_as_prefix(answers: dict[str, Answer], store: dict[str, Any]) -> None:
+def test_half_typed_word_matches_as_prefix(answers: dict[str, Answer], store: dict[str, Any], texts: Texts) -> None:
     answer = answers["halluc"]
     assert has_prefix_clause(answer)
-    expected = _starting_with(store, "halluc")
+    expected = _starting_with(texts, "halluc")
     assert expected and set(refs(answer)) == expected
     assert "Hallucination" in titles(answer, store)[0]
     assert all("hallucin" in hit["terms"] for hit in answer["hits"])
@@ -296,8 +311,8 @@ def test_plain_text_is_not_syntax(query: str, answers: dict[str, Answer]) -> Non
     assert answers[query]["plan"]["mode"] == "words"
 
 
-def test_required_and_prohibited(answers: dict[str, Answer], store: dict[str, Any]) -> None:
-    expected = {ref for ref, entry in store.items() if "graph" in all_stems(entry) and "vision" not in all_stems(entry)}
+def test_required_and_prohibited(answers: dict[str, Answer], texts: Texts) -> None:
+    expected = {ref for ref, fields in texts.items() if "graph" in all_stems(fields) and "vision" not in all_stems(fields)}
     assert expected and set(refs(answers["+graph -vision"])) == expected
 
 
@@ -309,8 +324,8 @@ def test_field_restriction(answers: dict[str, Answer], store: dict[str, Any]) ->
     assert refs(answers["title:reasoning,"]) == refs(answers["title:reasoning"])
 
 
-def test_wildcard(answers: dict[str, Answer], store: dict[str, Any]) -> None:
-    expected = {ref for ref, entry in store.items() if any(term.startswith("reason") for term in all_stems(entry))}
+def test_wildcard(answers: dict[str, Answer], texts: Texts) -> None:
+    expected = {ref for ref, fields in texts.items() if any(term.startswith("reason") for term in all_stems(fields))}
     assert expected and set(refs(answers["reason*"])) == expected
 
 
@@ -318,14 +333,14 @@ def test_wildcard(answers: dict[str, Answer], store: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("query", JUNK)
-def test_junk_never_throws(query: str, answers: dict[str, Answer], store: dict[str, Any]) -> None:
+def test_junk_never_throws(query: str, answers: dict[str, Answer], texts: Texts) -> None:
     answer = answers[query]  # the harness already failed if search.js threw
     assert answer["mode"] in {"empty", "words", "syntax", "fallback"}, answer["mode"]
     if answer["mode"] == "fallback":
         assert answer["message"], "a query lunr could not parse is searched as words, and the page says so"
     words = {word for word in (trim(token) for token in tokenize(re.sub(r"[:+\-*~^]", " ", query))) if word}
     for hit in answer["hits"]:
-        assert all_stems(store[hit["ref"]]) & {stem(word) for word in words} or hit["terms"], query
+        assert all_stems(texts[hit["ref"]]) & {stem(word) for word in words} or hit["terms"], query
 
 
 @pytest.mark.parametrize("query", ["title:", "*", "+", "-", '"', "~", "^", "::", "--"])
@@ -467,3 +482,130 @@ def test_many_shards_answer_as_one(node: str, site: Path, answers: dict[str, Ans
         assert [hit["score"] for hit in answer["hits"]] == [hit["score"] for hit in one["hits"]], query
         by_ref = {hit["ref"]: hit for hit in one["hits"]}
         assert {hit["ref"]: hit for hit in answer["hits"]} == by_ref, query
+
+
+# --- author names and key phrases -------------------------------------------------
+
+
+def test_search_js_fields_are_the_index_fields(node: str, site: Path) -> None:
+    """search.js's own list (used when no index is at hand) and the index's list are FIELDS, in its order."""
+    meta, _ = read_search(site)
+    proc = subprocess.run(
+        [node, "-e", "console.log(JSON.stringify(require(process.argv[1]).FIELDS))", str(SEARCH_JS)],
+        capture_output=True, text=True, check=True,
+    )
+    names = [name for name, _ in FIELDS]
+    assert json.loads(proc.stdout) == meta["fields"] == names
+    assert meta["boosts"] == [boost for _, boost in FIELDS]
+
+
+def test_search_tips_name_every_field(site: Path) -> None:
+    page = (site / "search" / "index.html").read_text(encoding="utf-8")
+    tips = page[page.index('<details class="search-help">') : page.index("</details>")]
+    for name, _ in FIELDS:
+        assert f"<code>{name}:" in tips or f"<code>{name}</code>" in tips, name
+    assert "<code>authors:hinton</code>" in tips and "<code>keywords:diffusion</code>" in tips
+
+
+SIXTY = [f"{given} {family}" for family in ("O'Neill", "Müller", "Long", "Øvergård", "van der Berg", "Sato")
+         for given in ("Zoë", "Søren", "José", "Ümit", "Jean-Baptiste", "Amélie", "Siân", "Çağrı", "Priya", "Olga")]
+
+NAMED_PAPERS = {
+    "document-recognition.md": (
+        "Gradient-Based Learning Applied to Document Recognition",
+        ["Yann LeCun", "Léon Bottou", "Yoshua Bengio", "Patrick Haffner"],
+        ["convolutional networks", "handwriting recognition"],
+        ["vision"],
+        "Multilayer networks trained with gradient descent read handwritten characters on bank cheques.",
+    ),
+    "attention-once-more.md": (
+        "Attention Is All You Need, Once More",
+        ["Ashish Vaswani", "Noam Shazeer", "Niki Parmar", "Jakob Uszkoreit", "Llion Jones", "Aidan N. Gomez",
+         "Łukasz Kaiser", "Illia Polosukhin"],
+        ["transformers", "self-attention"],
+        [],
+        "A sequence transduction model built on attention alone, without recurrence or convolutions.",
+    ),
+    "distilling-the-knowledge.md": (
+        "Distilling the Knowledge in a Neural Network",
+        ["Geoffrey Hinton", "Oriol Vinyals", "Jeff Dean"],
+        ["knowledge distillation"],
+        [],
+        "An ensemble is compressed into one smaller model trained on its soft targets.",
+    ),
+    "dynamic-routing-between-capsules.md": (
+        "Dynamic Routing Between Capsules",
+        ["Sara Sabour", "Nicholas Frosst", "Ada Bold", "Geoffrey E. Hinton"],
+        ["capsule networks"],
+        ["vision"],
+        "Capsules are groups of neurons whose activity vector stands for an entity and its pose.",
+    ),
+    "denoising-at-scale.md": (
+        "Denoising Probabilistic Models at Scale",
+        SIXTY,
+        ["diffusion models", "score matching"],
+        [],
+        "Sixty authors train a large image generator by reversing a gradual noising process.",
+    ),
+}
+
+
+def named_page(title: str, authors: list[str], keywords: list[str], tags: list[str], abstract: str) -> str:
+    lines = ["---", f"title: {json.dumps(title)}", "date: 2025-11-05", "authors:"]
+    lines += [f"- {json.dumps(name, ensure_ascii=False)}" for name in authors]
+    lines += ["keywords:", *(f"- {keyword}" for keyword in keywords)]
+    if tags:
+        lines += ["tags:", *(f"- {tag}" for tag in tags)]
+    return "\n".join([*lines, "---", "", abstract, ""])
+
+
+@pytest.fixture(scope="module")
+def site_with_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The content gives author counts only: the same content plus papers with names and key phrases."""
+    root = tmp_path_factory.mktemp("search-names")
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(ROOT / "content", root / "content")
+    for name, paper in NAMED_PAPERS.items():
+        (root / "content" / "papers" / name).write_text(named_page(*paper), encoding="utf-8")
+    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'theme'}")
+
+
+def test_names_and_phrases_are_found_and_shown(node: str, site_with_names: Path) -> None:
+    """A family name as typed finds its papers first, shows the first three names with it marked, then "et al."."""
+    store = load_store(site_with_names)
+    texts = load_texts(site_with_names.parent, store)
+    queries = ["lecun", "LeCun ", "Łukasz", "kaiser", "hinton", "authors:hinton", "+authors:hinton -vision",
+               "keywords:diffusion", "authors:müller", "müller", "keywords:knowledge", "bottou lecun"]
+    answers = dict(zip(queries, run_cases(node, site_with_names, [{"query": query} for query in queries]), strict=True))
+    ref_of = {name: by_title(store, paper[0]) for name, paper in NAMED_PAPERS.items()}
+    lecun, vaswani, hinton, capsules, sixty = ref_of.values()
+
+    for query in ("lecun", "LeCun ", "bottou lecun"):
+        first = answers[query]["hits"][0]
+        assert first["ref"] == lecun, query
+        assert first["terms"]["lecun"] == ["authors"]
+        assert _text(first["authors"]) == "Yann LeCun, Léon Bottou, Yoshua Bengio et al."
+        assert [piece for piece, mark in first["authors"] if mark] == (["LeCun"] if query != "bottou lecun" else ["LeCun", "Bottou"])
+    assert refs(answers["Łukasz"])[:1] == refs(answers["kaiser"])[:1] == [vaswani]
+    # Kaiser is the seventh author: found, but not among the names shown.
+    assert not any(mark for _, mark in answers["kaiser"]["hits"][0]["authors"])
+    assert _text(answers["kaiser"]["hits"][0]["authors"]) == "Ashish Vaswani, Noam Shazeer, Niki Parmar et al."
+    assert set(refs(answers["hinton"])) == set(refs(answers["authors:hinton"])) == {hinton, capsules}
+    assert refs(answers["+authors:hinton -vision"]) == [hinton]
+    assert [mark for _, mark in answers["authors:hinton"]["hits"][refs(answers["authors:hinton"]).index(hinton)]["authors"]] == [False, True, False]
+    assert _text(answers["authors:hinton"]["hits"][refs(answers["authors:hinton"]).index(hinton)]["authors"]) == (
+        "Geoffrey Hinton, Oriol Vinyals, Jeff Dean"
+    )
+    assert refs(answers["keywords:diffusion"]) == [sixty]
+    assert refs(answers["authors:müller"]) == [sixty] and sixty in refs(answers["müller"])
+    assert refs(answers["keywords:knowledge"]) == [hinton]
+    # A field query matches that field only, plain words every field.
+    for query in ("authors:hinton", "keywords:diffusion", "authors:müller"):
+        field = query.split(":")[0]
+        for hit in answers[query]["hits"]:
+            assert all(fields == [field] for fields in hit["terms"].values()), query
+            assert set(hit["terms"]) <= stems(texts[hit["ref"]][field]), query
+    # Papers known by their author count show no names.
+    counted = [ref for ref, entry in store.items() if ref not in ref_of.values()]
+    assert counted and all("n" not in store[ref] and texts[ref]["authors"] == "" for ref in counted)
+    assert store[sixty]["n"] == SIXTY[:3] and store[sixty]["m"] == 57

@@ -10,6 +10,7 @@ Without `node` the tests fail rather than skip.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -24,13 +25,14 @@ from typing import Any
 
 import pytest
 from search_files import load_in_node, need_node, read_search, script_payload, write_search
-from test_parity import EXOTIC, QUERIES
+from test_parity import EXOTIC, NAMED, QUERIES
 
 from benchmarks.corpus import generate
 from sitegen.build.load import load_papers
 from sitegen.config import load_config
+from sitegen.model import Paper
 from sitegen.search.files import search_documents
-from sitegen.search.lunr_index import SearchDocument, compact_json, count_terms, fast_index_json, short_ref
+from sitegen.search.lunr_index import FIELDS, SearchDocument, compact_json, count_terms, fast_index_json, short_ref
 from sitegen.search.shards import INDEX_SCRIPT, SearchMemory, plan_shards, search_fingerprint, search_outputs
 from sitegen.site.collect import collect
 
@@ -47,18 +49,22 @@ def node() -> str:
 
 @pytest.fixture(scope="module")
 def seed_documents() -> list[SearchDocument]:
-    """The repository's papers as a build indexes them, plus one paper of awkward text (undated, so last)."""
+    """The repository's papers as a build indexes them, plus one paper of awkward text and papers with author
+    names and key phrases (undated, so last)."""
     config = load_config(ROOT)
     documents = search_documents(collect(load_papers(config), config))
     assert len(documents) == 46
-    return [*documents, EXOTIC]
+    return [*documents, EXOTIC, *NAMED]
 
 
 @pytest.fixture(scope="module")
 def synthetic_documents() -> list[SearchDocument]:
-    """1,000 generated papers over three years, in site order (newest first) as a build numbers them."""
+    """1,000 generated papers over three years, in site order (newest first) as a build numbers them; half name their authors."""
     documents = search_documents(collect(list(generate(1000)), load_config(ROOT)))
     assert len({document.date[:4] for document in documents if document.date}) == 3
+    assert sum(bool(document.authors) for document in documents) > 300
+    assert sum(len(document.authors) > 3 for document in documents) > 100
+    assert sum(bool(document.keywords) for document in documents) > 300
     return documents
 
 
@@ -169,7 +175,8 @@ def test_search_page_answers_the_same_from_one_shard_or_several(
     """search.js's search() and filters, as the page runs them, on one shard and on many."""
     titles = [document.title for document in seed_documents[::5]]
     cases = [{"query": query} for query in (*titles, "halluc", "hallucinat", "RL", "AI ", "reason*", "+graph -vision",
-                                            "the ", "title:", "+graph title:", "php:reasoning", "surveys aligning")]
+                                            "the ", "title:", "+graph title:", "php:reasoning", "surveys aligning",
+                                            "lecun", "Łukasz", "authors:kaiser", "keywords:diffusion", "+authors:hinton -vision")]
     cases += [{"query": "alignment", "tag": "surveys"}, {"query": "reasoning", "year": "2024"}, {"query": "llm", "year": "undated"}]
     answers = {}
     for kib in (256, SHARD_KIB["seed"]):
@@ -184,6 +191,23 @@ def test_search_page_answers_the_same_from_one_shard_or_several(
     assert answers[256]["store"] == answers[SHARD_KIB["seed"]]["store"]
 
 
+def test_search_page_finds_authors_and_key_phrases(node: str, seed_documents: list[SearchDocument], tmp_path: Path) -> None:
+    """search.js as the page runs it: a family name as typed (the last word a prefix), with its accents, or as a field query."""
+    site = write_search(tmp_path, search_outputs(seed_documents, SHARD_KIB["seed"]))
+    queries = ["lecun", "LeCun ", "Łukasz", "łukasz kaiser", "authors:łukasz", "authors:kaiser", "hinto",
+               "authors:hinton", "+authors:hinton -vision", "keywords:diffusion", "diffusion models", "Geoffrey E. Hinton"]
+    answers = load_in_node(node, site, page=[{"query": query} for query in queries])["page"]
+    found = {query: [ref for ref, _ in answer["hits"]] for query, answer in zip(queries, answers, strict=True)}
+    assert found["lecun"][0] == found["LeCun "][0] == "zy"
+    assert found["Łukasz"][0] == found["łukasz kaiser"][0] == "zx"
+    assert found["authors:łukasz"] == found["authors:kaiser"] == ["zx"]
+    assert set(found["hinto"]) == set(found["authors:hinton"]) == {"zw", "zv"}
+    assert found["+authors:hinton -vision"] == ["zw"]
+    assert found["keywords:diffusion"] == ["zu"]
+    assert set(found["diffusion models"][:2]) == {"zu", "zt"}
+    assert found["Geoffrey E. Hinton"][0] == "zv"
+
+
 # --- what the files carry -----------------------------------------------------------------------
 
 
@@ -195,6 +219,8 @@ AWKWARD = SearchDocument(
     tags=("o'clock", "back\\slash"),
     organisation="L'Institut </SCRIPT>",
     abstract="line\u2028separator, paragraph\u2029separator, astral 😀 and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢, quotes \" ' ` and \\n \n newline \u0000 nul",
+    authors=("Miles O'Brien </script>", "Back\\slash Person", "Ada\u2028Lovelace", "Fourth Author"),
+    keywords=("it's", "key\\phrase"),
 )
 
 
@@ -207,11 +233,11 @@ def test_awkward_text_round_trips_through_the_scripts(
     for data in outputs.values():
         assert "\u2028".encode() not in data and "\u2029".encode() not in data, "breaks the script in pre-ES2019 engines"
     site = write_search(tmp_path, outputs)
-    queries = ["o'clock", "l'institut", "back\\\\slash", "paragraph"]
+    queries = ["o'clock", "l'institut", "back\\\\slash", "paragraph", "authors:o'brien", "keywords:it's"]
     (site / "reference.json").write_text(fast_index_json(documents), encoding="utf-8")
     loaded = load_in_node(node, site, whole=True, queries=queries, reference=str(site / "reference.json"))
     expected = {"t": AWKWARD.title, "u": AWKWARD.url, "d": AWKWARD.date, "g": list(AWKWARD.tags),
-                "o": AWKWARD.organisation, "a": AWKWARD.abstract}
+                "o": AWKWARD.organisation, "n": list(AWKWARD.authors[:3]), "m": 1, "a": AWKWARD.abstract}
     assert loaded["store"][0] == [AWKWARD.ref, expected]
     assert loaded["whole"] == fast_index_json(documents)
     assert loaded["hits"] == loaded["referenceHits"]
@@ -240,10 +266,39 @@ def test_store_keeps_each_field_once(seed_documents: list[SearchDocument], tmp_p
             expected["g"] = list(document.tags)
         if document.organisation:
             expected["o"] = document.organisation
+        if document.authors:
+            expected["n"] = list(document.authors[:3])
+        if len(document.authors) > 3:
+            expected["m"] = len(document.authors) - 3
         expected["a"] = document.abstract
         assert entry == expected
         assert list(entry) == list(expected)
-    assert entries[-1] == {"t": EXOTIC.title, "u": EXOTIC.url, "g": list(EXOTIC.tags), "a": EXOTIC.abstract}
+        assert "keywords" not in entry and not any(keyword in entry.values() for keyword in document.keywords)
+    by_ref = dict(zip((document.ref for document in seed_documents), entries, strict=True))
+    assert by_ref[EXOTIC.ref] == {"t": EXOTIC.title, "u": EXOTIC.url, "g": list(EXOTIC.tags), "a": EXOTIC.abstract}
+    vaswani, hinton, sixty = (by_ref[ref] for ref in ("zx", "zw", "zu"))
+    assert (vaswani["n"], vaswani["m"]) == (["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"], 5)
+    assert hinton["n"] == ["Geoffrey Hinton", "Oriol Vinyals", "Jeff Dean"] and "m" not in hinton
+    assert sixty["m"] == 57
+
+
+def test_a_paper_known_by_its_author_count_has_no_names(tmp_path: Path) -> None:
+    """`authors: 5` in a page: nothing is indexed or stored for it (the count is not a name), unlike a list of names."""
+    papers = [
+        Paper(slug="counted", title="Counted", body="Five people wrote this.", date=dt.date(2025, 1, 2), author_count=5),
+        Paper(slug="named", title="Named", body="Two people wrote this.", date=dt.date(2025, 1, 1),
+              authors=("Yann LeCun", "Łukasz Kaiser"), keywords=("diffusion models",)),
+    ]
+    counted, named = documents = search_documents(collect(papers, load_config(ROOT)))
+    assert (counted.title, counted.authors, counted.keywords) == ("Counted", (), ())
+    assert (named.authors, named.keywords) == (("Yann LeCun", "Łukasz Kaiser"), ("diffusion models",))
+    _, (shard,) = read_search(write_search(tmp_path, search_outputs(documents)))
+    assert shard["store"][0] == {"t": "Counted", "u": "papers/counted/", "d": "2025-01-02", "a": "Five people wrote this."}
+    assert shard["store"][1]["n"] == ["Yann LeCun", "Łukasz Kaiser"] and "m" not in shard["store"][1]
+    fields = [name for name, _ in FIELDS]
+    assert shard["docs"][0][fields.index("authors")] == shard["docs"][0][fields.index("keywords")] == []
+    assert "5" not in shard["terms"] and "five" in shard["terms"]
+    assert {"lecun", "ukasz", "kaiser", "diffus"} <= set(shard["terms"])
 
 
 def test_meta_lists_the_fast_index_vocabulary(corpus: tuple[str, list[SearchDocument]], tmp_path: Path) -> None:
@@ -378,7 +433,8 @@ def test_outputs_are_deterministic_across_processes(seed_documents: list[SearchD
     assert search_outputs(list(seed_documents), SHARD_KIB["seed"]) == outputs
     docs_file = tmp_path / "docs.json"
     docs_file.write_text(
-        json.dumps([[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract] for d in seed_documents]),
+        json.dumps([[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords)]
+                    for d in seed_documents]),
         encoding="utf-8",
     )
     program = (
@@ -386,7 +442,7 @@ def test_outputs_are_deterministic_across_processes(seed_documents: list[SearchD
         "from sitegen.search.lunr_index import SearchDocument, fast_index_json\n"
         "from sitegen.search.shards import search_outputs\n"
         "rows = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-        "docs = [SearchDocument(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6]) for r in rows]\n"
+        "docs = [SearchDocument(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], tuple(r[7]), tuple(r[8])) for r in rows]\n"
         "out = search_outputs(docs, int(sys.argv[2]))\n"
         "out['lunr'] = fast_index_json(docs).encode('utf-8')\n"
         "print(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in sorted(out.items())}))\n"
@@ -419,6 +475,8 @@ def test_fingerprint_follows_searchable_content_and_budget(seed_documents: list[
         {"organisation": "Org"},
         {"abstract": first.abstract + " more"},
         {"ref": "new"},
+        {"authors": ("Yann LeCun",)},
+        {"keywords": ("diffusion models",)},
     ):
         fields = {name: getattr(first, name) for name in SearchDocument.__slots__}
         changed = SearchDocument(**{**fields, **change})

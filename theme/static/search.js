@@ -15,6 +15,7 @@
  *   search(index, text)        -> {mode, hits, message}; never throws on input
  *   segments(text, isMatch)    -> text cut into marked / unmarked pieces
  *   snippet(text, isMatch)     -> ~160 characters around the first match
+ *   authorLine(entry, isMatch) -> the names a result shows, as segments
  *
  * Paper text only ever reaches the page as text nodes (textContent,
  * createTextNode), never as HTML.
@@ -27,7 +28,13 @@
   var lunrLib = (typeof window !== "undefined" && window.lunr) ||
     (typeof require === "function" ? require("./vendor/lunr/lunr.js") : null);
 
-  var FIELDS = ["title", "tags", "abstract", "organisation"];
+  /**
+   * The index's fields, for a caller that has no index at hand: the page and
+   * search() use the ones search/index.js lists (SearchIndex#fields), which
+   * sitegen writes from FIELDS in sitegen/search/lunr_index.py; a test keeps
+   * this copy equal to it.
+   */
+  var FIELDS = ["title", "tags", "keywords", "authors", "abstract", "organisation"];
   /** The last word, while it is being typed, also matches as the start of longer words from this length on. */
   var PREFIX_MIN = 2;
   /**
@@ -149,7 +156,7 @@
 
   // --- the index, shard by shard ---------------------------------------------
 
-  var FORMAT = "sitegen-search-2";
+  var FORMAT = "sitegen-search-3";
 
   /** Metadata of every posting: the index keeps no positions. lunr only reads it. */
   var NO_METADATA = Object.freeze(Object.create(null));
@@ -237,7 +244,7 @@
   }
 
   /**
-   * The site's search index, filled shard by shard (see sitegen/search_shards.py
+   * The site's search index, filled shard by shard (see sitegen/search/shards.py
    * for the files). Each shard becomes a lunr.Index holding exactly its papers'
    * part of the index lunr's builder makes of the whole site: weights come from
    * the site-wide statistics, and every shard shares the vocabulary's token set
@@ -635,6 +642,27 @@
     return pieces;
   }
 
+  /**
+   * The authors a result shows, as segments: the store's names (the first
+   * few) joined with ", ", the words `isMatch` accepts marked, then " et al."
+   * (never marked) when the paper has more authors; [] without names.
+   */
+  function authorLine(entry, isMatch) {
+    if (!entry.n || !entry.n.length) {
+      return [];
+    }
+    var pieces = segments(entry.n.join(", "), isMatch);
+    if (entry.m) {
+      var last = pieces[pieces.length - 1];
+      if (last && !last.mark) {
+        last.text += " et al.";
+      } else {
+        pieces.push({ text: " et al.", mark: false });
+      }
+    }
+    return pieces;
+  }
+
   // --- filters and the URL (pure) ------------------------------------------
 
   function yearOf(entry) {
@@ -740,6 +768,13 @@
       node.textContent = text;
     }
     return node;
+  }
+
+  /** " · " between two items of a card's meta line. */
+  function appendSeparator(meta) {
+    meta.appendChild(document.createTextNode(" "));
+    meta.appendChild(element("span", { "class": "sep", "aria-hidden": "true" }, "\u00b7"));
+    meta.appendChild(document.createTextNode(" "));
   }
 
   function appendPieces(parent, pieces) {
@@ -1047,10 +1082,16 @@
       meta.appendChild(element("a", { href: root + "dates/undated/index.html" }, "Undated"));
     }
     if (entry.o) {
-      meta.appendChild(document.createTextNode(" "));
-      meta.appendChild(element("span", { "class": "sep", "aria-hidden": "true" }, "\u00b7"));
-      meta.appendChild(document.createTextNode(" "));
+      appendSeparator(meta);
       meta.appendChild(element("span", { "class": "org" }, entry.o));
+    }
+    var names = authorLine(entry, termMatcher(this.index, metadata, "authors"));
+    if (names.length) {
+      // As the other pages' cards show them: the first names, then "et al.".
+      appendSeparator(meta);
+      var authors = element("span", { "class": "authors" });
+      appendPieces(authors, names);
+      meta.appendChild(authors);
     }
     item.appendChild(meta);
 
@@ -1102,6 +1143,7 @@
     termMatcher: termMatcher,
     segments: segments,
     snippet: snippet,
+    authorLine: authorLine,
     filterHits: filterHits,
     facets: facets,
     filterOptions: filterOptions,
