@@ -1,6 +1,11 @@
 """Time sitegen builds of a generated archive: full, by stage, rebuilds, search index, sizes, memory.
 
     python -m benchmarks.build_bench --papers 1000 10000 [--hugo] [--repeat 3]
+    python -m benchmarks.build_bench --real ../shared/data/hf-daily-papers --papers
+
+``--real DUMPS`` first converts the Hugging Face API dumps in DUMPS (``*.json.gz``)
+into a project of their own (timed: the first convert and one with nothing
+changed), then measures its build like a generated corpus's.
 
 For each N, writes a corpus with benchmarks.corpus into `--workdir/N` (kept
 between runs: regenerated only when missing) and measures, each in a fresh
@@ -72,7 +77,8 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
 
     from sitegen.build.build import render_site
     from sitegen.build.load import load_papers
-    from sitegen.build.output import write_tree
+    from sitegen.build.output import Spare, publish
+    from sitegen.build.state import build_state
     from sitegen.config import load_config
     from sitegen.search.files import search_documents
     from sitegen.search.shards import search_outputs
@@ -96,7 +102,7 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
     lap("render")
     files.update(search_outputs(search_documents(site), config.search_shard_kib))
     lap("search")
-    write_tree(Path(output), files)
+    publish(Path(output), files, Spare.of(build_state(Path(project), Path(output))))
     lap("write")
     return {"stages": times, "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
 
@@ -263,11 +269,62 @@ def _edit_one(project: Path) -> tuple[Path, str]:
     return path, text
 
 
-def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
-    print(f"== {count} papers", flush=True)
-    project = _corpus(count, workdir)
-    out = workdir / f"{count}-site"
-    figures: dict[str, Any] = {"papers": count}
+def _child_convert(project: str) -> dict[str, Any]:
+    import resource
+
+    from sitegen.config import load_config
+    from sitegen.inputs.convert import convert
+
+    started = time.perf_counter()
+    report = convert(load_config(Path(project)))
+    return {
+        "seconds": time.perf_counter() - started,
+        "created": len(report.created),
+        "updated": len(report.updated),
+        "unchanged": len(report.unchanged),
+        "errors": [str(error) for error in report.errors],
+        "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    }
+
+
+CHILDREN["convert"] = _child_convert
+
+
+def _real_project(source: Path, workdir: Path, repeat: int) -> tuple[Path, int, dict[str, Any]]:
+    """The real dumps converted into a project of their own: its folder, its page count, convert's figures."""
+    from benchmarks.corpus import copy_theme
+
+    project = workdir / "real"
+    if project.exists():
+        shutil.rmtree(project)
+    (project / "seeds").mkdir(parents=True)
+    (project / "content").mkdir()
+    shutil.copy(ROOT / "content" / "tags.yaml", project / "content" / "tags.yaml")
+    copy_theme(project)
+    (project / "pyproject.toml").write_text('[tool.sitegen]\ntitle = "Daily Papers (real archive)"\n', encoding="utf-8")
+    dumps = sorted(source.glob("*.json.gz")) + sorted(source.glob("*.json"))
+    for dump in dumps:
+        shutil.copy(dump, project / "seeds" / dump.name)
+    first = _run_child("convert", str(project))
+    assert not first["errors"], first["errors"]
+    again = [_run_child("convert", str(project)) for _ in range(repeat)]
+    pages = len(list((project / "content" / "papers").glob("*.md")))
+    figures = {"dumps": len(dumps), "pages": pages, "convert_seconds": first["seconds"],
+               "convert_nochange_seconds": _median([run["seconds"] for run in again]),
+               "convert_peak_rss_mib": first["max_rss_kib"] / 1024}
+    print(f"== real archive: {len(dumps)} API dumps from {source}", flush=True)
+    print(f"  convert: {pages} pages in {first['seconds']:.2f} s; again, nothing changed: "
+          f"{figures['convert_nochange_seconds']:.2f} s; peak RSS {figures['convert_peak_rss_mib']:.0f} MiB", flush=True)
+    return project, pages, figures
+
+
+def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | None = None, label: str = "") -> dict[str, Any]:
+    label = label or str(count)
+    if project is None:
+        print(f"== {count} papers", flush=True)
+        project = _corpus(count, workdir)
+    out = workdir / f"{label}-site"
+    figures: dict[str, Any] = {"papers": count, "corpus": label}
 
     fulls = []
     for _ in range(repeat):
@@ -314,7 +371,7 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
     print(f"  one-paper edit rebuild: {figures['edit_seconds']:.2f} s, {figures['edit_written']} files written",
           flush=True)
 
-    stages = [_run_child("stages", str(project), str(_fresh(workdir / f"{count}-stages")))["stages"] for _ in range(repeat)]
+    stages = [_run_child("stages", str(project), str(_fresh(workdir / f"{label}-stages")))["stages"] for _ in range(repeat)]
     figures["stages"] = {name: _median([s[name] for s in stages]) for name in stages[0]}
     print("  stages: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures["stages"].items()), flush=True)
 
@@ -338,7 +395,7 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
     if hugo:
         from benchmarks.hugo import hugo_build_seconds
 
-        figures["hugo_seconds"] = hugo_build_seconds(project, workdir / f"{count}-hugo", repeat)
+        figures["hugo_seconds"] = hugo_build_seconds(project, workdir / f"{label}-hugo", repeat)
         print(f"  hugo: {figures['hugo_seconds']:.2f} s; sitegen/hugo = "
               f"{figures['full_seconds'] / figures['hugo_seconds']:.1f}x", flush=True)
     return figures
@@ -346,7 +403,8 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--papers", type=int, nargs="+", default=[1000])
+    parser.add_argument("--papers", type=int, nargs="*", default=[1000], help="generated corpora of these sizes (none: --papers)")
+    parser.add_argument("--real", type=Path, metavar="DUMPS", help="also convert and build the Hugging Face API dumps in DUMPS (*.json.gz)")
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--repeat", type=int, default=None, help="runs per figure (median); default 3 up to 1000 papers, else 1")
     parser.add_argument("--hugo", action="store_true", help="also time hugo on the same papers")
@@ -360,6 +418,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sitegen build benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     results = []
+    if args.real:
+        project, pages, converted = _real_project(args.real, args.workdir, args.repeat or 1)
+        results.append({**converted, **bench(pages, args.workdir, args.repeat or 1, args.hugo, project, label="real")})
     for count in args.papers:
         repeat = args.repeat if args.repeat is not None else (3 if count <= 1000 else 1)
         results.append(bench(count, args.workdir, repeat, args.hugo))

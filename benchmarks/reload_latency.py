@@ -88,7 +88,7 @@ def generate_papers(folder: Path, count: int) -> None:
         tags = tuple(sorted(set(base.tags) | set(rng.sample(other.tags, k=min(len(other.tags), 2)))))
         slug = f"{slugify(base.title)[:60].strip('-')}-{number:04d}"  # slugify(title) would cut the number off
         paper = replace(base, slug=slug, title=title, body=body, date=date, tags=tags,
-                        authors=rng.randint(1, 30), comments=rng.choice([None, rng.randint(1, 40)]))
+                        author_count=rng.randint(1, 30), comments=rng.choice([None, rng.randint(1, 40)]))
         (folder / f"{paper.slug}.md").write_text(render_page(paper), encoding="utf-8")
     assert len(list(folder.glob("*.md"))) == count
 

@@ -44,7 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     convert = commands.add_parser("convert", parents=[common], help="digests -> content/papers/*.md")
-    convert.add_argument("digests", nargs="*", type=Path, metavar="DIGEST", help="digest files (default: seeds/*.txt)")
+    convert.add_argument(
+        "digests", nargs="*", type=Path, metavar="LISTING",
+        help="Daily Papers text digests (.txt) or API dumps (.json, .json.gz) (default: every one in seeds/)",
+    )
     convert.add_argument("--listing-date", type=_iso_date, metavar="YYYY-MM-DD", help="date of the listing (gives missing years)")
     convert.add_argument("--force", action="store_true", help="overwrite pages even if edited by hand")
     convert.set_defaults(run=_convert)
@@ -110,7 +113,7 @@ def _convert(args: argparse.Namespace) -> int:
         print(f"{error} (nothing written for this digest)", file=sys.stderr)
     print(
         f"pages: {len(report.created)} created, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.kept)} kept because edited"
+        f"{len(report.unchanged)} unchanged, {len(report.kept)} kept hand edits"
     )
     return 1 if report.errors else 0
 

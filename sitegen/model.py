@@ -23,11 +23,14 @@ class Loc:
 
 
 def _display_path(path: Path) -> str:
-    """Paths under the working directory print relative, as compilers do."""
+    """Paths under the working directory print relative, as compilers do; others as given."""
+    if not path.is_absolute():
+        return str(path)
     try:
-        return os.path.relpath(path) if path.is_absolute() else str(path)
+        relative = os.path.relpath(path)
     except ValueError:
         return str(path)
+    return str(path) if relative.startswith("..") else relative
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,19 +44,32 @@ class Organisation:
 
 
 @dataclass(frozen=True, slots=True)
-class DigestEntry:
-    """One paper as a digest lists it, before it becomes a page."""
+class ListingEntry:
+    """One paper as a listing shows it (a Daily Papers text digest, an API dump), before it becomes a page."""
 
     title: str
     abstract: str
-    """Plain text, one paragraph."""
+    """Plain text; paragraphs separated by a blank line."""
     loc: Loc
-    """The title's line in the digest."""
+    """The title's line in the digest, or the entry's position in an API dump."""
     date: dt.date | None = None
-    authors: int | None = None
+    """The paper's own date (published)."""
+    listed: dt.date | None = None
+    """The day of the listing that showed it."""
+    authors: tuple[str, ...] = ()
+    """Names, in order, when the listing gives them."""
+    author_count: int | None = None
+    """How many authors, when the listing gives a count and no names."""
     organisation: Organisation | None = None
     comments: int | None = None
     """Comment count shown next to the date on the listing page."""
+    upvotes: int | None = None
+    arxiv: str | None = None
+    links: tuple[str, ...] = ()
+    """Code repository, project page, URLs in the abstract."""
+    summary: str = ""
+    """A one-line summary, shown on cards when there is one."""
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +82,38 @@ class Paper:
     body: str
     """The abstract as Markdown, exactly as in the page."""
     date: dt.date | None = None
-    authors: int | None = None
+    listed: dt.date | None = None
+    """The day of the first listing that showed the paper (feeds date undated papers by it)."""
+    authors: tuple[str, ...] = ()
+    """Author names in order; empty when only a count is known."""
+    author_count: int | None = None
+    """How many authors, when their names are not known (``authors: 5`` in the page)."""
     organisation: Organisation | None = None
     comments: int | None = None
+    upvotes: int | None = None
+    arxiv: str | None = None
+    """arXiv identifier: ``2504.10479`` (optionally ``v2``) or ``cs/0101001``."""
+    doi: str | None = None
+    url: str | None = None
+    """The paper's own page."""
+    pdf: str | None = None
     tags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    """Key phrases (searchable, and read by the tagger)."""
+    summary: str = ""
+    """One line saying what the paper does, shown on cards."""
     links: tuple[str, ...] = ()
     """URLs worth a click: code repositories, project pages."""
     sources: tuple[str, ...] = ()
-    """Digest files this paper was converted from, relative to the project."""
+    """Listing files this paper was converted from, by file name."""
     draft: bool = False
     loc: Loc = field(default_factory=lambda: Loc(Path("<memory>")))
     """The page file, with the line of its ``slug:`` key if it sets one: where its URL comes from."""
+
+    @property
+    def author_total(self) -> int | None:
+        """How many authors, from the names or the count; None when unknown."""
+        return len(self.authors) if self.authors else self.author_count
 
 
 @dataclass(frozen=True, slots=True)

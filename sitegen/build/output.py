@@ -186,6 +186,8 @@ def _publish(folder: Path, files: Mapping[str, bytes | None], spare: Spare, last
         _write_in_place(folder, files, written, removed)
         return result
     spare.load()
+    if not exists:
+        spare.diverged = None  # whatever the spare holds, nothing of it is live: compared and cleared
     spare.save(clean=False)
     changed = set(written) | set(removed)
     _update_spare(folder, spare, files, changed, live if exists else {})

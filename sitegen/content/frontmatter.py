@@ -22,7 +22,14 @@ from sitegen.model import Loc, Notice, Organisation, Paper
 from sitegen.text import FORBIDDEN, control_lines, describe, without_controls
 
 FENCE = "---"
-KEYS = ("title", "slug", "date", "authors", "organisation", "comments", "tags", "links", "sources", "draft")
+KEYS = (
+    "title", "slug", "date", "listed", "authors", "organisation", "comments", "upvotes", "arxiv", "doi", "url", "pdf",
+    "tags", "keywords", "summary", "links", "sources", "draft",
+)  # fmt: skip
+ARXIV = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+"""New-style (``2504.10479``, ``2504.10479v2``) and old-style (``cs/0101001``, ``math.GT/0309136``) arXiv ids."""
+DOI = re.compile(r"10\.\d{4,9}/\S+")
+_URL = re.compile(r"https?://[^\s]+")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>&!#|~{}])")
 _LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 
@@ -30,14 +37,18 @@ _LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_AS_TEXT = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
+"""Read as the text written: dates are checked with their line, and an arXiv id such as
+2504.10470 would lose its last zero as a float (no key of a page is a fraction)."""
+
+
 class _DuplicateKey(yaml.MarkedYAMLError):
     """A key given twice in one mapping: a dict would keep the last silently, losing what the first said."""
 
 
 class _PageLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """SafeLoader that leaves dates as text, so a bad date is reported with its line
-    instead of failing inside PyYAML with a bare ValueError, and that refuses a key
-    given twice in any mapping, nested ones included."""
+    """SafeLoader that leaves dates and numbers with a point as text (``_AS_TEXT``) and
+    refuses a key given twice in any mapping, nested ones included."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first: dict[str, int] = {}
@@ -52,7 +63,7 @@ class _PageLoader(_SafeLoader):  # type: ignore[misc,valid-type]
 
 
 _PageLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in _AS_TEXT]
     for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -68,13 +79,22 @@ def render_page(paper: Paper) -> str:
     meta: dict[str, Any] = {"title": paper.title}
     if paper.date is not None:
         meta["date"] = paper.date
-    if paper.authors is not None:
-        meta["authors"] = paper.authors
+    if paper.listed is not None:
+        meta["listed"] = paper.listed
+    if paper.authors:
+        meta["authors"] = list(paper.authors)
+    elif paper.author_count is not None:
+        meta["authors"] = paper.author_count
     if paper.organisation is not None:
         meta["organisation"] = {"id": paper.organisation.id, "name": paper.organisation.name}
-    if paper.comments is not None:
-        meta["comments"] = paper.comments
+    for key in ("comments", "upvotes", "arxiv", "doi", "url", "pdf"):
+        if getattr(paper, key) is not None:
+            meta[key] = getattr(paper, key)
     meta["tags"] = list(paper.tags)
+    if paper.keywords:
+        meta["keywords"] = list(paper.keywords)
+    if paper.summary:
+        meta["summary"] = paper.summary
     if paper.links:
         meta["links"] = list(paper.links)
     if paper.sources:
@@ -190,10 +210,18 @@ def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path)
             SourceError(Loc(path, 1), f"file name {path.name!r} is not a safe slug; rename it or set 'slug: my-paper'")
         )
     date = field("date", _date, "a date written YYYY-MM-DD")
-    authors = field("authors", _count, "a whole number")
+    listed = field("listed", _date, "a date written YYYY-MM-DD (the day of the listing)")
+    authors = field("authors", _authors, "a whole number or a list of names, e.g. [Ada Lovelace, Alan Turing]")
     comments = field("comments", _count, "a whole number")
+    upvotes = field("upvotes", _count, "a whole number")
+    arxiv = field("arxiv", _matching(ARXIV), "an arXiv id such as 2504.10479, 2504.10479v2 or cs/0101001")
+    doi = field("doi", _matching(DOI), "a DOI such as 10.1145/3292500.3330701 (without https://doi.org/)")
+    url = field("url", _matching(_URL), "an http(s) URL of the paper's own page")
+    pdf = field("pdf", _matching(_URL), "an http(s) URL of the paper's PDF")
     organisation = field("organisation", _organisation, "a mapping with 'id' and 'name'")
     tags = field("tags", _tags, "a list of tag names (lowercase words joined by hyphens)") or ()
+    keywords = field("keywords", _strings, "a list of key phrases") or ()
+    summary = field("summary", _text, "one line of text") or ""
     links = field("links", _links, "a list of http(s) URLs") or ()
     sources = field("sources", _strings, "a list of digest file names") or ()
     draft = field("draft", _bool, "true or false") or False
@@ -204,10 +232,19 @@ def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path)
         title=title,
         body=body,
         date=date,
-        authors=authors,
+        listed=listed,
+        authors=authors if isinstance(authors, tuple) else (),
+        author_count=authors if isinstance(authors, int) else None,
         organisation=organisation,
         comments=comments,
+        upvotes=upvotes,
+        arxiv=arxiv,
+        doi=doi,
+        url=url,
+        pdf=pdf,
         tags=tags,
+        keywords=tuple(dict.fromkeys(" ".join(keyword.split()) for keyword in keywords)),
+        summary=summary,
         links=links,
         sources=sources,
         draft=draft,
@@ -237,6 +274,21 @@ def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError
     return value
+
+
+def _authors(value: Any) -> int | tuple[str, ...]:
+    if isinstance(value, list):
+        return tuple(" ".join(name.split()) for name in _strings(value))
+    return _count(value)
+
+
+def _matching(pattern: re.Pattern[str]) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.fullmatch(value.strip()):
+            raise ValueError
+        return value.strip()
+
+    return check
 
 
 def _bool(value: Any) -> bool:

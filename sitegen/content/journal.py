@@ -85,7 +85,7 @@ class Transaction:
         except OSError as error:
             self.discard()
             raise _cannot_write(target, error) from None
-        self._staged.append(_Rename(Path(name), target, before))
+        self._staged.append(_Rename(target.parent / os.path.basename(name), target, before))  # mkstemp answers with an absolute path
         try:
             try:
                 os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp's 0600 would hide pages from web servers

@@ -1,11 +1,11 @@
-"""`sitegen convert`: digests -> content/papers/<slug>.md, without ever destroying an edit.
+"""`sitegen convert`: listings -> content/papers/<slug>.md, without ever destroying an edit.
 
-The converter remembers, in ``content/.convert-state.json``, the title key and
-hash of every page it wrote. A page whose bytes still hash to what was written is
-the converter's to update; any other page belongs to a person and is left alone
-(its new data is reported instead, unless ``--force``, which first saves it in
-``.sitegen/backups/``). The state file is input like any other: an entry that is
-not a page name with a record of that shape is ignored, with a warning.
+Two kinds of listing are read: Daily Papers text digests (daily_text.py) and the
+Hugging Face daily papers API JSON (hf_api.py). The same paper in several
+listings, or on several days, is one page (merge.py), and the converter's state
+(state.py) remembers what it wrote to each page field by field: a field a person
+edited stays as they wrote it, the others follow the listings (``--force``
+overwrites edits too, after saving the page in ``.sitegen/backups/``).
 
 A run is all or nothing (sitegen/content/journal.py): everything that changes is
 written beside its target first and renamed into place after, so content/ is
@@ -16,30 +16,30 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
+import gzip
+import io
 import os
-import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitegen.config import Config
-from sitegen.content.frontmatter import escape_markdown, parse_page, render_page
+from sitegen.content.frontmatter import parse_page, render_page
 from sitegen.content.journal import Transaction, finish, locked, sha256, sync_folders
-from sitegen.content.slugs import disambiguated, is_slug, slugify, title_key
+from sitegen.content.slugs import disambiguated, slugify, title_key
 from sitegen.content.tags import TagVocabulary, assign_tags, load_vocabulary
 from sitegen.errors import BuildFailed, SitegenError, SourceError
-from sitegen.fsutil import STATE_DIR, NotAFile, atomic_write, read_bytes, read_text, state_folder
+from sitegen.fsutil import STATE_DIR, NotAFile, atomic_write, decode_text, read_bytes, state_folder
 from sitegen.inputs.daily_text import listing_date_from_name, parse_digest
-from sitegen.model import DigestEntry, Loc, Notice, Paper
+from sitegen.inputs.hf_api import ApiDumpInvalid, parse_api_dump
+from sitegen.inputs.listing import Listing
+from sitegen.inputs.merge import Found, base_arxiv, combine, listing_values, merge, written_hashes
+from sitegen.inputs.state import STATE_FILE, ConvertState, PageRecord, read_state
+from sitegen.model import ListingEntry, Loc, Notice, Paper
 
-STATE_FILE = ".convert-state.json"
 BACKUPS = "backups"
 """Folder of the state folder (.sitegen/) where --force saves an edited page before overwriting it."""
-_URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`]+")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-
-State = dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,41 +72,76 @@ class ConvertReport:
 
 def convert(
     config: Config,
-    digests: Sequence[Path] = (),
+    listings: Sequence[Path] = (),
     listing_date: dt.date | None = None,
     force: bool = False,
 ) -> ConvertReport:
-    """Convert digests (default: every seeds/*.txt); a digest with an error writes nothing.
+    """Convert listings (default: every seeds/*.txt, *.json and *.json.gz); a file with an error writes nothing.
 
-    Digests found in the seeds folder may not be links out of the project; digests named
+    Files found in the seeds folder may not be links out of the project; files named
     here may be anywhere. A FIFO, device or socket is skipped with a warning.
     """
     report = ConvertReport()
     with locked(config, wait=False):
         content = config.path("content_dir")
         report.notices.extend(finish(content, [content, config.papers_dir]))
-        paths = list(digests) or sorted(config.path("seeds_dir").glob("*.txt"))
+        paths = list(listings) or listing_files(config.path("seeds_dir"))
         if not paths:
-            raise SitegenError(f"no digests to convert: put .txt digests in {config.path('seeds_dir')}/ or name them")
-        inside = None if digests else config.root
-        entries: list[DigestEntry] = []
+            raise SitegenError(
+                f"no listings to convert: put .txt digests or .json API dumps in {config.path('seeds_dir')}/ or name them"
+            )
+        inside = None if listings else config.root
+        entries: list[ListingEntry] = []
         for path in paths:
             try:
-                text = read_text(path, inside=inside)
-                digest = parse_digest(text, path, _listing_date(path, listing_date, config))
+                listing = read_listing(path, _listing_date(path, listing_date, config), inside)
             except NotAFile as skipped:
                 report.notices.append(Notice(skipped.loc, skipped.message))
+                continue
+            except ApiDumpInvalid as invalid:
+                report.errors.extend(invalid.problems)
                 continue
             except SourceError as error:
                 report.errors.append(error)
                 continue
-            entries.extend(digest.entries)
-            report.notices.extend(digest.notices)
-            report.digests.append(DigestSummary(path, len(digest.entries)))
+            entries.extend(listing.entries)
+            report.notices.extend(listing.notices)
+            report.digests.append(DigestSummary(path, len(listing.entries)))
         vocabulary = _vocabulary(config, report)
-        papers = _merge(entries, report)
-        _write_pages(config, papers, vocabulary, force, report)
+        found, notices = combine(entries)
+        report.notices.extend(notices)
+        _write_pages(config, found, vocabulary, force, report)
     return report
+
+
+LISTING_SUFFIXES = (".txt", ".json", ".json.gz")
+_MAX_LISTING = 512 * 1024 * 1024
+"""Largest listing read, compressed or not: a month of the API is about 5 MiB."""
+
+
+def listing_files(folder: Path) -> list[Path]:
+    """The listing files of a seeds folder, by name: Daily Papers text digests and API dumps."""
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.iterdir() if path.name.endswith(LISTING_SUFFIXES) and not path.name.startswith("."))
+
+
+def read_listing(path: Path, listing_date: dt.date | None, inside: Path | None = None) -> Listing:
+    """One listing file read and parsed by its kind: ``*.json`` (or gzipped) is the API format, anything else text."""
+    data = read_bytes(path, limit=_MAX_LISTING, inside=inside)
+    if path.name.endswith(".gz"):
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+                data = stream.read(_MAX_LISTING + 1)
+        except (OSError, EOFError, zlib.error) as error:
+            raise SourceError(Loc(path), f"not a readable gzip file: {error}") from None
+        if len(data) > _MAX_LISTING:
+            raise SourceError(Loc(path), "decompresses to more than 512 MiB; refusing to read it")
+    text = decode_text(data, path)
+    if path.name.endswith((".json", ".json.gz")):
+        return parse_api_dump(text, path)
+    digest = parse_digest(text, path, listing_date)
+    return Listing(digest.entries, digest.notices)
 
 
 def new_page(config: Config, title: str, date: dt.date) -> Path:
@@ -139,102 +174,136 @@ def _vocabulary(config: Config, report: ConvertReport) -> TagVocabulary | None:
     return load_vocabulary(path)
 
 
-@dataclass(slots=True)
-class _Merged:
-    entry: DigestEntry
-    sources: list[str]
-
-
-def _merge(entries: Iterable[DigestEntry], report: ConvertReport) -> list[_Merged]:
-    """One paper per title key, in order of first appearance, combining what each digest knew."""
-    merged: dict[str, _Merged] = {}
-    for entry in entries:
-        key = title_key(entry.title)
-        source = entry.loc.path.name
-        if key not in merged:
-            merged[key] = _Merged(entry, [source])
-            continue
-        kept = merged[key]
-        report.notices.append(Notice(entry.loc, f"same paper as {kept.entry.loc}; merged into one page"))
-        first = kept.entry
-        kept.entry = replace(
-            first,
-            abstract=max(first.abstract, entry.abstract, key=len),
-            date=first.date or entry.date,
-            authors=_larger(first.authors, entry.authors),
-            organisation=first.organisation or entry.organisation,
-            comments=_larger(first.comments, entry.comments),
-        )
-        if source not in kept.sources:
-            kept.sources.append(source)
-    return list(merged.values())
-
-
-def _larger(first: int | None, second: int | None) -> int | None:
-    """Counts only grow (comments accumulate), so the larger of two listings is the newer."""
-    return max((count for count in (first, second) if count is not None), default=None)
-
-
-def _paper(merged: _Merged, slug: str, vocabulary: TagVocabulary | None) -> Paper:
-    entry = merged.entry
-    return Paper(
-        slug=slug,
-        title=entry.title,
-        body=escape_markdown(entry.abstract),
-        date=entry.date,
-        authors=entry.authors,
-        organisation=entry.organisation,
-        comments=entry.comments,
-        tags=assign_tags(vocabulary, entry.title, entry.abstract) if vocabulary else (),
-        links=tuple(dict.fromkeys(url.rstrip(".,;:!?") for url in _URL.findall(entry.abstract))),
-        sources=tuple(merged.sources),
-    )
-
-
 def _write_pages(
-    config: Config, papers: list[_Merged], vocabulary: TagVocabulary | None, force: bool, report: ConvertReport
+    config: Config, found: list[Found], vocabulary: TagVocabulary | None, force: bool, report: ConvertReport
 ) -> None:
     folder = config.papers_dir
     state_path = config.path("content_dir") / STATE_FILE
-    state, state_bytes = _read_state(state_path, config.root, report)
-    slug_of_key = {record["key"]: slug for slug, record in state.items()}
-    taken = {path.stem for path in folder.glob("*.md")} | set(state)
+    state = read_state(state_path, config.root, report.notices)
+    slugs = _SlugIndex(state, {path.stem for path in folder.glob("*.md")})
     changes: list[tuple[Path, bytes, bytes | None]] = []
     """Target, new bytes, current bytes: written together or not at all."""
     edited: list[tuple[Path, bytes]] = []
     """Pages edited by hand that --force overwrites: saved first."""
-    for merged in papers:
-        key = title_key(merged.entry.title)
-        slug = slug_of_key.get(key) or _unrecorded_page(folder, merged.entry.title, key, state) or _free_slug(
-            merged.entry.title, taken
-        )
-        taken.add(slug)
-        paper = _paper(merged, slug, vocabulary)
+    for paper in found:
+        slug, current_bytes, current = slugs.page_for(paper, folder, config.root, report)
+        if slug is None:
+            continue
         path = folder / f"{slug}.md"
-        text = render_page(paper).encode("utf-8")
-        try:
-            current = _current_page(path, config.root)
-        except SourceError as problem:
+        record = state.records.get(slug)
+        recorded = _recorded_fields(record, current_bytes, current)
+        merged = merge(
+            slug, paper, listing_values(paper, vocabulary), current, recorded,
+            record.counted if record else None, record.sources if record else (), force,
+        )  # fmt: skip
+        text = render_page(merged.paper).encode("utf-8")
+        if merged.kept:
             report.kept.append(path)
-            report.notices.append(Notice(problem.loc, f"{problem.message}; kept as is, not converted"))
+            fields = ", ".join(_FIELD_NAMES.get(name, name) for name in merged.kept)
+            whose = "your" if merged.owned else "this hand-written page's"
+            report.notices.append(Notice(Loc(path), f"edited by hand: kept {whose} {fields} (the listing differs; --force overwrites)"))
+        if not merged.owned:
             continue
-        recorded = state.get(slug, {}).get("sha256")
-        if current == text:
-            report.unchanged.append(path)
-        elif current is None or sha256(current) == recorded or force:
-            (report.created if current is None else report.updated).append(path)
-            if current is not None and sha256(current) != recorded:
-                edited.append((path, current))
-            changes.append((path, text, current))
+        if current_bytes == text:
+            if not merged.kept:
+                report.unchanged.append(path)
         else:
-            report.kept.append(path)
-            report.notices.append(Notice(Loc(path), _edited_message(current, paper, path)))
-            continue
-        state[slug] = {"key": key, "sha256": sha256(text)}
-    data = (json.dumps(state, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
-    if state_bytes is not None and state_bytes != data or state_bytes is None and state:
-        changes.append((state_path, data, state_bytes))
+            (report.created if current_bytes is None else report.updated).append(path)
+            if force and merged.edited and current_bytes is not None:
+                edited.append((path, current_bytes))  # only --force overwrites an edit: saved first
+            changes.append((path, text, current_bytes))
+        sources = tuple(dict.fromkeys([*(record.sources if record else ()), *paper.sources]))
+        arxiv = base_arxiv(merged.paper.arxiv) or (record.arxiv if record else None)
+        state.records[slug] = PageRecord(paper.key, sha256(text), arxiv, merged.hashes, sources, merged.counted)
+        slugs.assign(slug, paper.key, arxiv)
+    data = state.encoded()
+    if state.original != data and (state.original is not None or state.records):
+        changes.append((state_path, data, state.original))
     _apply(config, changes, edited, report)
+
+
+_FIELD_NAMES = {"body": "abstract", "author_count": "author count"}
+
+
+def _recorded_fields(record: PageRecord | None, current_bytes: bytes | None, current: Paper | None) -> Mapping[str, str] | None:
+    """The field hashes to tell edits by: the state's, or, for a record of an older converter whose page
+    is untouched, the page's own (nothing edited); None when nothing is known (every set field is a person's)."""
+    if record is None or current is None:
+        return None
+    if record.fields is not None:
+        return record.fields
+    if current_bytes is not None and sha256(current_bytes) == record.sha256:
+        return written_hashes(current)
+    return None
+
+
+class _SlugIndex:
+    """Which page a paper of the listings is: by arXiv id, else by title key, never across two ids."""
+
+    def __init__(self, state: ConvertState, existing: set[str]) -> None:
+        self._by_arxiv: dict[str, str] = {}
+        self._by_key: dict[str, list[str]] = {}
+        self._arxiv_of: dict[str, str | None] = {}
+        for slug, record in state.records.items():
+            self.assign(slug, record.key, record.arxiv)
+        self._taken = existing | set(state.records)
+        self._recorded = set(state.records)
+        self._used: set[str] = set()
+
+    def assign(self, slug: str, key: str, arxiv: str | None) -> None:
+        identifier = base_arxiv(arxiv)
+        if identifier:
+            self._by_arxiv.setdefault(identifier, slug)
+        if slug not in self._by_key.get(key, []):
+            self._by_key.setdefault(key, []).append(slug)
+        self._arxiv_of[slug] = identifier or self._arxiv_of.get(slug)
+
+    def page_for(
+        self, paper: Found, folder: Path, root: Path, report: ConvertReport
+    ) -> tuple[str | None, bytes | None, Paper | None]:
+        """The slug for ``paper`` with the page's bytes and contents (None, None for a new page);
+        (None, ...) when the page there cannot be read or replaced, which is then kept as it is."""
+        identifier = base_arxiv(paper.arxiv)
+        candidates = [self._by_arxiv[identifier]] if identifier in self._by_arxiv else []
+        candidates += [
+            slug for slug in self._by_key.get(paper.key, []) if identifier is None or self._arxiv_of.get(slug) in (None, identifier)
+        ]
+        candidates += _unrecorded_candidates(folder, paper.title, self._recorded)
+        for slug in dict.fromkeys(candidates):
+            if slug in self._used:
+                continue
+            path = folder / f"{slug}.md"
+            try:
+                current_bytes = _current_page(path, root)
+            except SourceError as problem:
+                self._used.add(slug)
+                report.kept.append(path)
+                report.notices.append(Notice(problem.loc, f"{problem.message}; kept as is, not converted"))
+                return None, None, None
+            if current_bytes is None:
+                if slug in self._recorded:
+                    break  # its page was deleted: written again under the same name
+                continue
+            try:
+                current = parse_page(decode_text(current_bytes, path), path)
+            except (BuildFailed, SourceError):
+                self._used.add(slug)
+                report.kept.append(path)
+                report.notices.append(Notice(Loc(path), "edited by hand and no longer a valid page; kept as is (--force rewrites it)"))
+                return None, None, None
+            if slug not in self._recorded and title_key(current.title) != paper.key:
+                continue
+            if identifier and current.arxiv and base_arxiv(current.arxiv) != identifier:
+                continue  # another paper under the same title
+            self._used.add(slug)
+            return slug, current_bytes, current
+        else:
+            slug = _free_slug(paper.title, self._taken, identifier)
+            self._taken.add(slug)
+            self._used.add(slug)
+            return slug, None, None
+        self._used.add(slug)
+        return slug, None, None
 
 
 def _apply(
@@ -298,77 +367,22 @@ def _write(path: Path, data: bytes) -> None:
         raise SourceError(Loc(path), f"cannot write: {error.strerror or error}") from None
 
 
-def _unrecorded_page(folder: Path, title: str, key: str, state: State) -> str | None:
-    """The slug of an existing page for this paper that the state does not know of
-    (state file deleted, or the page made by `sitegen new`), so no duplicate page is made."""
+def _unrecorded_candidates(folder: Path, title: str, recorded: set[str]) -> list[str]:
+    """Slugs an existing page for this paper may have when the state does not know it (state file
+    deleted, or the page made by `sitegen new`), so no duplicate page is made."""
     plain = slugify(title)
-    for slug in (plain, disambiguated(plain, title)):
-        path = folder / f"{slug}.md"
-        if slug in state or not path.is_file():
-            continue
-        try:
-            page = parse_page(read_text(path), path)
-        except (BuildFailed, SourceError):
-            continue
-        if title_key(page.title) == key:
-            return slug
-    return None
+    return [slug for slug in (plain, disambiguated(plain, title)) if slug not in recorded and (folder / f"{slug}.md").is_file()]
 
 
-def _free_slug(title: str, taken: set[str]) -> str:
+def _free_slug(title: str, taken: set[str], arxiv: str | None = None) -> str:
+    """The title's slug, or, when taken, one with a suffix from the arXiv id (else the title): two papers
+    named alike get stable names whatever order they come in."""
     slug = slugify(title)
     if slug not in taken:
         return slug
-    candidate = disambiguated(slug, title)
+    candidate = disambiguated(slug, arxiv or title)
     attempt = 1
     while candidate in taken:
         attempt += 1
-        candidate = disambiguated(slug, f"{title}\n{attempt}")
+        candidate = disambiguated(slug, f"{arxiv or title}\n{attempt}")
     return candidate
-
-
-def _edited_message(current: bytes, paper: Paper, path: Path) -> str:
-    """Which fields the digest would change, so a person can copy them over by hand."""
-    try:
-        existing = parse_page(current.decode("utf-8"), path)
-    except (BuildFailed, UnicodeDecodeError):
-        return "edited by hand and no longer a valid page; kept as is (--force rewrites it)"
-    names = ("title", "body", "date", "authors", "organisation", "comments", "tags", "links", "sources")
-    changed = [name for name in names if getattr(existing, name) != getattr(paper, name)]
-    detail = f"differs from the digest in {', '.join(changed)}" if changed else "same data as the digest"
-    return f"edited by hand, kept as is; {detail} (--force overwrites the edit)"
-
-
-def _read_state(path: Path, root: Path, report: ConvertReport) -> tuple[State, bytes | None]:
-    """The converter state and its bytes (None when there is none); entries that are not a page name
-    with a record of a title key and a sha256 are ignored, with one warning naming the file."""
-    if not os.path.lexists(path):
-        return {}, None
-    data = read_bytes(path, inside=root)
-    corrupt = "converter state is corrupt; delete it (edited pages then stay protected)"
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise SourceError(Loc(path), corrupt) from None
-    if not isinstance(document, dict):
-        raise SourceError(Loc(path), corrupt)
-    state: State = {}
-    bad: list[str] = []
-    for slug, record in document.items():
-        if not is_slug(slug):
-            bad.append(f"{slug[:40]!a} is not a page name")
-        elif not (
-            isinstance(record, dict)
-            and isinstance(record.get("key"), str)
-            and isinstance(record.get("sha256"), str)
-            and _SHA256.fullmatch(record["sha256"])
-        ):
-            bad.append(f"{slug!r} has no record of 'key' and 'sha256'")
-        else:
-            state[slug] = {"key": record["key"], "sha256": record["sha256"]}
-    if bad:
-        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
-        report.notices.append(
-            Notice(Loc(path), f"ignored entries sitegen did not write ({bad[0]}{more}); they are dropped from the state")
-        )
-    return state, data

@@ -43,6 +43,7 @@ from watchdog.observers import Observer
 from sitegen.build.output import MARKER
 from sitegen.config import CONFIG_FILE, Config
 from sitegen.errors import SitegenError
+from sitegen.inputs.convert import LISTING_SUFFIXES
 
 EVENTS_PATH = "/__sitegen/events"
 _BASE_HREF = re.compile(rb'<base href="[^"]*">')
@@ -116,7 +117,7 @@ def classify(path: Path, config: Config) -> ChangeKind | None:
     ]
     for folder, kind in folders:
         if path.is_relative_to(folder.resolve()):
-            if kind is ChangeKind.SEED and path.suffix != ".txt":
+            if kind is ChangeKind.SEED and not path.name.endswith(LISTING_SUFFIXES):
                 return None
             return kind
     return None

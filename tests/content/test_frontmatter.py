@@ -156,14 +156,53 @@ FULL = Paper(
     title="A Paper: *Stars* & <Tags>",
     body=escape_markdown("An abstract with *markup* and https://github.com/org/repo."),
     date=dt.date(2024, 10, 16),
-    authors=7,
+    listed=dt.date(2024, 10, 18),
+    authors=("Ada Lovelace", "Łukasz Kaiser", "Yann LeCun"),
     organisation=Organisation("kaist-ai", "KAIST AI"),
     comments=2,
+    upvotes=40,
+    arxiv="2410.12345v2",
+    doi="10.1145/3292500.3330701",
+    url="https://example.org/paper",
+    pdf="https://example.org/paper.pdf",
     tags=("reasoning", "alignment"),
+    keywords=("chain of thought", "reward model"),
+    summary="A one-line summary: what it does.",
     links=("https://github.com/org/repo",),
     sources=("daily-papers-2025-12-11.txt",),
     draft=True,
 )
+"""Every field a page can hold; names, so no author count (a page holds one or the other)."""
+
+
+def test_an_author_count_round_trips() -> None:
+    paper = Paper(slug="x", title="X", body="", author_count=7)
+    back = parse_page(render_page(paper), Path("x.md"))
+    assert (back.authors, back.author_count, back.author_total) == ((), 7, 7)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("arxiv", "2504.104", "an arXiv id such as 2504.10479, 2504.10479v2 or cs/0101001"),
+        ("arxiv", "arXiv:2504.10479", "an arXiv id such as"),
+        ("doi", "https://doi.org/10.1/x", "a DOI such as 10.1145/3292500.3330701"),
+        ("url", "ftp://example.org", "an http(s) URL of the paper's own page"),
+        ("pdf", "paper.pdf", "an http(s) URL of the paper's PDF"),
+        ("authors", "[1, 2]", "a whole number or a list of names"),
+        ("upvotes", "-1", "a whole number"),
+    ],
+)
+def test_an_identifier_of_the_wrong_form_names_its_line_and_the_form(key: str, value: str, expected: str) -> None:
+    text = f"---\ntitle: T\ntags: []\n{key}: {value}\n---\n"
+    with pytest.raises(BuildFailed) as failure:
+        parse_page(text, Path("p.md"))
+    assert str(failure.value.errors[0]).startswith(f"p.md:4: '{key}' must be {expected}"), str(failure.value)
+
+
+@pytest.mark.parametrize("identifier", ["2504.10479", "2504.10470", "2504.10479v12", "cs/0101001", "math.GT/0309136", "1501.00001"])
+def test_arxiv_ids_of_both_styles_are_read_as_written(identifier: str) -> None:
+    assert parse_page(f"---\ntitle: T\narxiv: {identifier}\n---\n", Path("p.md")).arxiv == identifier
 
 
 def test_round_trip_of_every_field() -> None:
@@ -224,7 +263,8 @@ def test_round_trip_property(
         title=title,
         body=escape_markdown(abstract),
         date=date,
-        authors=authors,
+        author_count=authors,
+        authors=(name, title) if authors is None else (),
         organisation=Organisation("org-id", name),
         tags=tuple(tags),
         sources=(f"{name}.txt",),

@@ -33,7 +33,7 @@ from sitegen.cli import main
 from sitegen.content.frontmatter import parse_page
 from sitegen.content.slugs import MAX_LENGTH, is_slug, slugify
 from sitegen.inputs.daily_text import listing_date_from_name, parse_digest
-from sitegen.model import DigestEntry, Organisation, Paper
+from sitegen.model import ListingEntry, Organisation, Paper
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "daily-papers-2025-12-11.txt"
@@ -144,7 +144,7 @@ def line_of(text: str, needle: str) -> int:
     )
 
 
-def seed_entries() -> list[DigestEntry]:
+def seed_entries() -> list[ListingEntry]:
     return list(
         parse_digest(
             SEED.read_text(encoding="utf-8"), SEED, listing_date_from_name(SEED)
@@ -200,6 +200,14 @@ def test_seed_gives_46_pages(converted_once: tuple[Path, Run]) -> None:
     assert "Traceback" not in run.err
 
 
+def test_the_seed_converts_to_exactly_the_committed_content(converted_once: tuple[Path, Run]) -> None:
+    """content/ in this repository is what `sitegen convert` makes of the seed, byte for byte."""
+    root, _ = converted_once
+    made = {path.relative_to(root / "content").as_posix(): path.read_bytes() for path in (root / "content").rglob("*") if path.is_file()}
+    committed = {path.relative_to(REPO / "content").as_posix(): path.read_bytes() for path in (REPO / "content").rglob("*") if path.is_file()}
+    assert made == committed
+
+
 def test_seed_warnings_carry_file_and_line(converted_once: tuple[Path, Run]) -> None:
     _, run = converted_once
     undated = [e for e in seed_entries() if e.date is None]
@@ -216,9 +224,9 @@ def test_pages_carry_the_digest_metadata(converted_once: tuple[Path, Run]) -> No
     by_title = pages(root)
     for entry in seed_entries():
         page = by_title[entry.title]
-        assert (page.date, page.authors, page.organisation, page.comments) == (
+        assert (page.date, page.author_count, page.organisation, page.comments) == (
             entry.date,
-            entry.authors,
+            entry.author_count,
             entry.organisation,
             entry.comments,
         )
@@ -356,7 +364,7 @@ def test_same_paper_in_two_digests_is_one_merged_page(empty_project: Path) -> No
     assert len(page_files(root)) == 3
     shared = pages(root)["Shared Paper: A Study"]
     assert shared.sources == ("a-2025-12-10.txt", "b-2025-12-11.txt")
-    assert (shared.date, shared.authors, shared.comments) == (
+    assert (shared.date, shared.author_count, shared.comments) == (
         dt.date(2025, 12, 1),
         3,
         5,

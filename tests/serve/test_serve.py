@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib
+import json
 import os
 import queue
 import re
@@ -32,6 +33,7 @@ from sitegen.build.build import build
 from sitegen.build.output import MARKER, MARKER_TEXT
 from sitegen.cli import main
 from sitegen.config import Config, load_config
+from sitegen.content.frontmatter import parse_page
 from sitegen.errors import SitegenError
 from sitegen.serve.preview import start_preview
 from sitegen.serve.server import EVENTS_PATH, WORKERS, ChangeKind, EventBroadcaster, Preview, classify
@@ -463,11 +465,38 @@ def test_new_digest_is_converted_and_edited_page_kept(preview: Preview, project:
     assert served(preview, "/", "A Brand New Paper About Preview Servers")
 
     wait_quiet(preview)
-    assert edited.read_bytes() == edited_bytes
+    after = edited.read_text(encoding="utf-8")  # the edited abstract stays; what the listing adds arrives
+    assert edited_bytes.decode("utf-8").split("\n---\n", 1)[1] == after.split("\n---\n", 1)[1]
+    assert parse_page(after, edited).sources[-1] == digest.name
     page = request(preview, page_url(PAPER)).body
     assert b"A note written by hand." in page
     assert b"must not replace the edited page" not in page
     assert preview.state.error is None
+
+
+def test_an_api_dump_dropped_in_is_converted_with_the_same_rules(preview: Preview, project: Path) -> None:
+    """The same paper in a new listing: one page, its sources accumulated, a hand edit of its title kept."""
+    page = project / "content" / "papers" / f"{PAPER}.md"
+    paper = parse_page(page.read_text(encoding="utf-8"), page)
+    page.write_text(page.read_text(encoding="utf-8").replace("\ntitle: ", "\ntitle: Retitled ", 1), encoding="utf-8")
+    wait_until(lambda: served(preview, page_url(PAPER), "Retitled"), "the hand edit")
+    entry = {
+        "paper": {
+            "id": "2312.07000", "title": paper.title, "summary": "An abstract from the API.",
+            "authors": [{"name": "Ada Lovelace"}, {"name": "Alan Turing"}], "publishedAt": "2023-12-12T00:00:00.000Z",
+            "submittedOnDailyAt": "2025-12-12T00:00:00.000Z", "upvotes": 41,
+        },
+        "numComments": 9,
+    }
+    partial = project / "seeds" / ".api.json.part"
+    partial.write_text(json.dumps([entry]), encoding="utf-8")
+    partial.replace(project / "seeds" / "api.json")
+    body = wait_until(lambda: served(preview, page_url(PAPER), "Ada Lovelace"), "the names from the API")
+    assert b"Retitled" in body
+    converted = parse_page(page.read_text(encoding="utf-8"), page)
+    assert converted.sources == (*paper.sources, "api.json") and converted.arxiv == "2312.07000"
+    assert converted.comments == 9 and converted.title.startswith("Retitled")
+    assert len(list((project / "content" / "papers").glob("*.md"))) == len(list((REPO / "content" / "papers").glob("*.md")))
 
 
 # --- refusing to leave the site folder ---------------------------------------------------------
@@ -874,6 +903,8 @@ def test_a_stuck_event_stream_does_not_hold_back_the_others() -> None:
 
 CLASSIFIED = [
     ("seeds/daily-papers-2025-12-11.txt", ChangeKind.SEED),
+    ("seeds/daily_papers_2024-06.json", ChangeKind.SEED),
+    ("seeds/daily_papers_2024-06.json.gz", ChangeKind.SEED),
     ("seeds/notes.md", None),
     ("seeds/.daily.txt.part", None),
     ("content/papers/some-paper.md", ChangeKind.CONTENT),
