@@ -248,3 +248,14 @@ def test_write_tree_rejects_paths_outside_the_folder_before_writing_anything(tmp
         write_tree(folder, {"index.html": b"changed", "zzz.html": b"new", bad: b"evil"})
     assert snapshot(tmp_path) == before
     assert not (tmp_path / "x").exists()
+
+
+def test_a_deleted_output_folder_is_rebuilt_without_the_spare_trees_old_files(tmp_path: Path) -> None:
+    """The spare holds an older generation; when the live folder is gone, none of it may come back."""
+    folder = tmp_path / "site"
+    write_tree(folder, {"index.html": b"one", "old/index.html": b"old page"})
+    write_tree(folder, {"index.html": b"two", "kept/index.html": b"k"})  # the spare now holds generation one
+    shutil.rmtree(folder)
+    write_tree(folder, {"index.html": b"three"})
+    assert {path.relative_to(folder).as_posix() for path in folder.rglob("*")} == {MARKER, "index.html"}
+    assert (folder / "index.html").read_bytes() == b"three"
