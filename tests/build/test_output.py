@@ -253,8 +253,8 @@ def test_write_tree_rejects_paths_outside_the_folder_before_writing_anything(tmp
 def test_a_deleted_output_folder_is_rebuilt_without_the_spare_trees_old_files(tmp_path: Path) -> None:
     """The spare holds an older generation; when the live folder is gone, none of it may come back."""
     folder = tmp_path / "site"
-    write_tree(folder, {"index.html": b"one", "old/index.html": b"old page"})
-    write_tree(folder, {"index.html": b"two", "kept/index.html": b"k"})  # the spare now holds generation one
+    write_tree(folder, {"index.html": b"one", "shared/index.html": b"in both"})
+    write_tree(folder, {"index.html": b"two", "shared/index.html": b"in both"})  # the spare: generation one
     shutil.rmtree(folder)
     write_tree(folder, {"index.html": b"three"})
     assert {path.relative_to(folder).as_posix() for path in folder.rglob("*")} == {MARKER, "index.html"}
