@@ -137,8 +137,6 @@ class Spare:
         self.generation += 1
         payload = {"clean": clean, "generation": self.generation, "diverged": sorted(self.diverged or ()) if clean else []}
         write_state(self.state_file, "spare", _SPARE_VERSION, payload)
-        if not clean:
-            self.diverged = None
 
 
 def publish(
@@ -190,7 +188,11 @@ def _publish(folder: Path, files: Mapping[str, bytes | None], spare: Spare, last
         spare.diverged = None  # whatever the spare holds, nothing of it is live: compared and cleared
     spare.save(clean=False)
     changed = set(written) | set(removed)
-    _update_spare(folder, spare, files, changed, live if exists else {})
+    try:
+        _update_spare(folder, spare, files, changed, live if exists else {})
+    except BaseException:
+        spare.diverged = None  # it is marked dirty on disk too: the next build compares the trees
+        raise
     if not exists:
         os.rename(spare.path, folder)
         spare.diverged = None  # no spare any more: the next swap makes one

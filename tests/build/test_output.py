@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import sitegen.build.output
 from sitegen.build.output import MARKER, Spare, WriteResult, check_owned, publish
 from sitegen.cli import main
 from sitegen.errors import OutputError
@@ -259,3 +260,28 @@ def test_a_deleted_output_folder_is_rebuilt_without_the_spare_trees_old_files(tm
     write_tree(folder, {"index.html": b"three"})
     assert {path.relative_to(folder).as_posix() for path in folder.rglob("*")} == {MARKER, "index.html"}
     assert (folder / "index.html").read_bytes() == b"three"
+
+
+def test_bringing_the_spare_up_to_date_costs_what_changed_not_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once the spare exists, an edit touches the paths the last two builds changed, not every file."""
+    folder = tmp_path / "site"
+    files: dict[str, bytes | None] = {f"papers/{n}/index.html": f"paper {n}".encode() for n in range(200)}
+    write_tree(folder, {**files, "index.html": b"v1"})
+    write_tree(folder, {**files, "index.html": b"v2"})  # makes the spare (a full copy, once)
+    touched: list[Path] = []
+    link, replace = sitegen.build.output._link, sitegen.build.output._replace
+
+    def linking(source: Path, target: Path) -> None:
+        touched.append(target)
+        link(source, target)
+
+    def replacing(target: Path, data: bytes) -> None:
+        touched.append(target)
+        replace(target, data)
+
+    monkeypatch.setattr(sitegen.build.output, "_link", linking)
+    monkeypatch.setattr(sitegen.build.output, "_replace", replacing)
+    write_tree(folder, {**files, "index.html": b"v3", "papers/7/index.html": b"edited"})
+    assert len(touched) <= 4, touched  # index.html, the edited paper, the marker
+    assert (folder / "papers" / "7" / "index.html").read_bytes() == b"edited" and (folder / "index.html").read_bytes() == b"v3"
+    assert (folder / "papers" / "8" / "index.html").read_bytes() == b"paper 8"
