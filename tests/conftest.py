@@ -20,6 +20,24 @@ from typing import Any
 
 import pytest
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _state_folders() -> set[Path]:
+    """Build state in the checkout: the repository's own and any under tests/ (fixtures are read-only)."""
+    found = {path for path in (REPO / "tests").rglob(".sitegen") if path.is_dir()}
+    builds = REPO / ".sitegen" / "builds"
+    return found | (set(builds.iterdir()) if builds.is_dir() else set())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_state_left_in_the_checkout() -> Iterator[None]:
+    """Tests build copies of the seed and the fixtures, never the checkout itself, so they leave no state in it."""
+    before = _state_folders()
+    yield
+    left = sorted(str(path.relative_to(REPO)) for path in _state_folders() - before)
+    assert not left, f"tests left build state in the checkout: {left}"
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

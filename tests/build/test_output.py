@@ -35,6 +35,15 @@ def snapshot(folder: Path) -> dict[str, tuple[str, bytes, int]]:
     return state
 
 
+def fixture_project(tmp_path: Path) -> Path:
+    """The fixture site as a project of its own (builds keep state in their project)."""
+    project = tmp_path / "fixture-project"
+    shutil.copytree(FIXTURE, project)
+    config = project / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('"../../../theme"', repr(str(REPO / "theme"))), encoding="utf-8")
+    return project
+
+
 def write(path: Path, data: bytes = b"x") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
@@ -64,7 +73,7 @@ def test_build_refuses_a_non_empty_folder_without_marker_and_touches_nothing(
     write(home / "projects" / "thesis.tex", b"\\documentclass{article}")
     before = snapshot(home)
 
-    code = main(["build", "--root", str(FIXTURE), "-o", str(home)])
+    code = main(["build", "--root", str(fixture_project(tmp_path)), "-o", str(home)])
 
     err = capsys.readouterr().err
     assert code == 1
@@ -149,12 +158,13 @@ def test_stale_files_are_removed_only_inside_the_output(tmp_path: Path) -> None:
 
 def test_rebuild_through_the_command_line_removes_stale_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
-    assert main(["build", "--root", str(FIXTURE), "-o", str(out)]) == 0
+    project = fixture_project(tmp_path)
+    assert main(["build", "--root", str(project), "-o", str(out)]) == 0
     built = snapshot(out)
     write(out / "old-page" / "index.html")
     write(out / "static" / "old.css")
     sibling = write(tmp_path / "keep.txt", b"keep")
-    assert main(["build", "--root", str(FIXTURE), "-o", str(out), "-v"]) == 0
+    assert main(["build", "--root", str(project), "-o", str(out), "-v"]) == 0
     stdout = capsys.readouterr().out
     assert "removed old-page/index.html" in stdout and "removed static/old.css" in stdout
     assert {path: entry[:2] for path, entry in snapshot(out).items()} == {path: entry[:2] for path, entry in built.items()}

@@ -88,10 +88,19 @@ def build_site(root: Path, out: Path, *extra: str) -> Path:
     return out
 
 
+def repository_project(folder: Path) -> Path:
+    """This repository's content and configuration in a project of its own (a build keeps state in its project)."""
+    shutil.copytree(ROOT / "content", folder / "content")
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    (folder / "theme").symlink_to(ROOT / "theme")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """This repository's content, built as `sitegen build` would."""
-    return build_site(ROOT, tmp_path_factory.mktemp("search-query") / "site")
+    folder = tmp_path_factory.mktemp("search-query")
+    return build_site(repository_project(folder / "project"), folder / "site")
 
 
 THREE_D_PAPERS = {
@@ -471,7 +480,7 @@ def test_url_state_round_trips(node: str, site: Path) -> None:
 
 def test_many_shards_answer_as_one(node: str, site: Path, answers: dict[str, Answer], tmp_path: Path) -> None:
     """The same content in 8 KiB shards: every query of this module gets the same hits, scores, marks and snippets."""
-    sharded = build_site(ROOT, tmp_path / "sharded", "--set", "search_shard_kib=8")
+    sharded = build_site(repository_project(tmp_path / "project"), tmp_path / "sharded", "--set", "search_shard_kib=8")
     meta, _ = read_search(sharded)
     assert len(meta["shards"]) >= 4
     assert load_store(sharded) == load_store(site)
