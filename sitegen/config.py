@@ -41,6 +41,9 @@ class Config:
     tags_file: str = "content/tags.yaml"
     search_shard_kib: int = 256
     """Budget of one search index shard, in KiB before compression: what a browser loads before its first results."""
+    search_lunr_json: bool = True
+    """Also write search/lunr.json, the whole index in lunr's own serialization (for other programs; the page
+    loads the shards). More bytes than all the shards (24 MiB at 10,000 papers): very large archives may turn it off."""
     max_page_kib: int = 1024
     """Largest page file read, in KiB: a page linked to a huge or endless file fails with its name instead of filling the memory."""
     listing_dates: tuple[tuple[str, dt.date], ...] = ()
@@ -72,6 +75,7 @@ OPTION_HELP: Mapping[str, str] = {
     "templates_dir": "project templates that override the theme's",
     "tags_file": "tag vocabulary (YAML)",
     "search_shard_kib": "budget of one search index shard in KiB (the browser searches the newest shard first)",
+    "search_lunr_json": "true or false: also write search/lunr.json, the whole index for lunr.Index.load (default true)",
     "max_page_kib": "largest page file read, in KiB (a bigger one is an error naming it)",
     "listing_dates": 'table: digest file name -> listing date, e.g. {"digest.txt" = 2025-12-11}',
 }
@@ -119,6 +123,11 @@ def _validate(root: Path, table: Mapping[str, Any], config_path: Path) -> Config
         expected = type(getattr(defaults, key))
         if key == "listing_dates":
             values[key] = _listing_dates(value, problems)
+        elif expected is bool:
+            if isinstance(value, bool):
+                values[key] = value
+            else:
+                problems.append(f"{key!r} must be true or false (TOML booleans, unquoted), not {type(value).__name__} {value!r}")
         elif expected is int:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 problems.append(f"{key!r} must be a positive integer, not {value!r}")

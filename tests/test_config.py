@@ -99,10 +99,23 @@ def test_every_problem_is_reported_at_once_naming_each_key(tmp_path: Path) -> No
         ("base_url", "ftp://x.org/"),
         ("base_url", "/relative/"),
         ("listing_dates", "2025-12-11"),
+        ("search_lunr_json", 1),
+        ("search_lunr_json", "false"),
     ],
 )
 def test_wrong_types_name_the_key(tmp_path: Path, key: str, value: Any) -> None:
     assert f"'{key}'" in config_error(tmp_path, {key: value})
+
+
+def test_bool_options_take_toml_booleans_only(tmp_path: Path) -> None:
+    assert load_config(tmp_path).search_lunr_json is True
+    write_pyproject(tmp_path, "[tool.sitegen]\nsearch_lunr_json = false\n")
+    assert load_config(tmp_path).search_lunr_json is False
+    assert load_config(tmp_path, dict([parse_override("search_lunr_json=true")])).search_lunr_json is True
+    for value in (0, 1, "false", "no", None):
+        message = config_error(tmp_path, {"search_lunr_json": value})
+        assert "'search_lunr_json' must be true or false" in message, message
+        assert f"not {type(value).__name__} {value!r}" in message
 
 
 def test_invalid_toml_names_the_file(tmp_path: Path) -> None:

@@ -59,15 +59,18 @@ class BuildReport:
     def summary(self) -> str:
         r, s = self.result, self.search
         reused = "" if s.rebuilt else ", unchanged"
-        shards = len(s.files) - 1  # and the vocabulary
+        shards = s.shards
+        whole = "" if s.lunr_json is None else f"; lunr.json {_kb(s.lunr_json[0])} ({_kb(s.lunr_json[1])} gzipped)"
         return (
             f"built {self.papers} papers, {self.tags} tags into {self.output}: {len(r.written)} files written, "
             f"{len(r.unchanged)} unchanged, {len(r.removed)} removed in {self.seconds:.2f} s; "
-            f"search index in {shards} shard{'' if shards == 1 else 's'}, {_kb(s.raw)} ({_kb(s.gzipped)} gzipped){reused}"
+            f"search index in {shards} shard{'' if shards == 1 else 's'}, {_kb(s.raw)} ({_kb(s.gzipped)} gzipped){reused}{whole}"
         )
 
 
 def _kb(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MiB"
     return f"{size / 1024:.0f} KiB" if size >= 1024 else f"{size} B"
 
 
@@ -205,7 +208,7 @@ def _runtime_error(error: Exception) -> SourceError | None:
     """The template line an error was raised on (Jinja rewrites tracebacks to template files and lines),
     or None when no template was running: then it is sitegen's bug, not the template's."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if frame.filename.endswith((".html", ".xml", ".txt")):
+        if frame.filename.endswith((".html", ".xml", ".txt", ".bib", ".json")):
             detail = str(error) if isinstance(error, jinja2.TemplateError) else f"{error} ({type(error).__name__})"
             if isinstance(error, RecursionError):
                 detail = "templates include or call each other without end (RecursionError)"

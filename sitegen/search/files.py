@@ -5,7 +5,9 @@ each file's size and digest) says whether the files on disk are still the ones
 this site would make; then nothing is made or written. Otherwise the files are
 made in a worker process while pages render, and their gzipped sizes (for the
 build summary) are measured while the site is written, unless the record
-already knows a file's bytes: an edit changes one shard of many.
+already knows a file's bytes: an edit changes one shard of many. The whole
+index as lunr serializes it (`search/lunr.json`, the `search_lunr_json`
+option) is made with the shards, from the same documents and term counts.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Self
 
 from sitegen.model import Paper
 from sitegen.search.lunr_index import SearchDocument, short_ref
-from sitegen.search.shards import INDEX_SCRIPT, search_fingerprint, search_outputs
+from sitegen.search.shards import INDEX_SCRIPT, LUNR_JSON, search_fingerprint, search_outputs
 from sitegen.search.worker import SearchWorker, worker_pool
 from sitegen.site.collect import Site, paper_path
 from sitegen.site.render import plain_text
@@ -41,12 +43,23 @@ class SearchSizes:
     rebuilt: bool
 
     @property
+    def shards(self) -> int:
+        """Shards of the index the search page loads (the vocabulary, index.js, not counted)."""
+        return sum(path != INDEX_SCRIPT and path != LUNR_JSON for path in self.files)
+
+    @property
     def raw(self) -> int:
-        return sum(raw for raw, _ in self.files.values())
+        """Bytes of what the search page loads: index.js and the shards."""
+        return sum(raw for path, (raw, _) in self.files.items() if path != LUNR_JSON)
 
     @property
     def gzipped(self) -> int:
-        return sum(gzipped for _, gzipped in self.files.values())
+        return sum(gzipped for path, (_, gzipped) in self.files.items() if path != LUNR_JSON)
+
+    @property
+    def lunr_json(self) -> tuple[int, int] | None:
+        """(bytes, gzipped bytes) of search/lunr.json, or None when the site has none."""
+        return self.files.get(LUNR_JSON)
 
 
 def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list[SearchDocument]:
@@ -77,6 +90,8 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
 def search_key(site: Site, digest: Callable[[Paper], bytes]) -> str:
     """Everything the search files are made from (and a little more), without making the documents."""
     hashed = hashlib.sha256(search_fingerprint([], site.config.search_shard_kib).encode("ascii"))
+    if site.config.search_lunr_json:
+        hashed.update(LUNR_JSON.encode("ascii"))  # the same documents make one more file
     for paper in site.papers:
         hashed.update(digest(paper))
     return hashed.hexdigest()
@@ -107,12 +122,13 @@ class SearchFiles:
         self._made: dict[str, bytes] = {}
         self._digests: dict[str, str] = {}
         self._gzipped: dict[str, int | Future[int]] = {}
-        reusable = _recorded_sizes(previous, self.key)
+        lunr_json = site.config.search_lunr_json
+        reusable = _recorded_sizes(previous, self.key, lunr_json)
         if reusable is not None and not all(intact(path, self.key) for path in reusable.files):
             reusable = None
         self._reused = reusable
         if reusable is None:
-            self._wait = self._start(search_documents(site, texts), site.config.search_shard_kib, worker)
+            self._wait = self._start(search_documents(site, texts), site.config.search_shard_kib, lunr_json, worker)
 
     def __enter__(self) -> Self:
         return self
@@ -144,7 +160,9 @@ class SearchFiles:
         }
         return SearchSizes(sizes, rebuilt=True), {"key": self.key, "files": sizes, "digests": self._digests}
 
-    def _start(self, documents: list[SearchDocument], shard_kib: int, worker: SearchWorker | None) -> Callable[[], dict[str, bytes]]:
+    def _start(
+        self, documents: list[SearchDocument], shard_kib: int, lunr_json: bool, worker: SearchWorker | None
+    ) -> Callable[[], dict[str, bytes]]:
         """Start making the files; the function returned waits for them.
 
         A session's worker is used whatever the size (it is already up, and
@@ -155,9 +173,10 @@ class SearchFiles:
         if worker is not None or len(documents) >= PARALLEL_SEARCH_FROM:
             try:
                 if worker is not None:
-                    future = worker.submit(documents, shard_kib)
+                    future = worker.submit(documents, shard_kib, lunr_json)
                 else:
-                    future = self._stack.enter_context(worker_pool()).submit(search_outputs, documents, shard_kib)
+                    pool = self._stack.enter_context(worker_pool())
+                    future = pool.submit(search_outputs, documents, shard_kib, None, lunr_json)
             except (OSError, BrokenProcessPool):
                 pass
             else:
@@ -168,24 +187,26 @@ class SearchFiles:
                     except BrokenProcessPool:
                         if worker is not None:
                             worker.drop()
-                        return search_outputs(documents, shard_kib)
+                        return search_outputs(documents, shard_kib, None, lunr_json)
 
                 return wait
-        files = search_outputs(documents, shard_kib)
+        files = search_outputs(documents, shard_kib, None, lunr_json)
         return lambda: files
 
 
-def _recorded_sizes(recorded: Mapping[str, Any], key: str) -> SearchSizes | None:
+def _recorded_sizes(recorded: Mapping[str, Any], key: str, lunr_json: bool) -> SearchSizes | None:
     """The sizes recorded by the build that made the search files from the same documents, if the
-    record is whole: index.js and shards numbered from 0 without a gap, each with two sizes."""
+    record is whole: index.js, shards numbered from 0 without a gap and lunr.json if it is on,
+    each with two sizes."""
     try:
         if recorded.get("key") != key:
             return None
         files = {path: (_size(raw), _size(gzipped)) for path, (raw, gzipped) in recorded["files"].items()}
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
-    shards = {f"search/shard-{number}.js" for number in range(len(files) - 1)}
-    return SearchSizes(files, rebuilt=False) if set(files) == {INDEX_SCRIPT, *shards} else None
+    whole = {LUNR_JSON} if lunr_json else set()
+    shards = {f"search/shard-{number}.js" for number in range(len(files) - 1 - len(whole))}
+    return SearchSizes(files, rebuilt=False) if set(files) == {INDEX_SCRIPT, *shards, *whole} else None
 
 
 def _gzipped_by_digest(recorded: Mapping[str, Any]) -> dict[str, int]:

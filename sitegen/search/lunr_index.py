@@ -28,8 +28,9 @@ Pipeline registry: plain `lunr` keeps working unchanged for other callers.
 dicts (about 0.3 ms a paper at 10,000 papers against lunr.py's 2-5 ms);
 `build_index` runs lunr.py's Builder, is the reference the fast path must
 match byte for byte (tests/search/test_lunr_index.py), and gives a Python `Index`
-to search. The site ships neither form whole: shards.py writes the
-same index split into shards, from the same `count_terms`.
+to search. The search page loads the same index split into shards
+(shards.py, from the same `count_terms`); `fast_index_json` itself is shipped
+as `search/lunr.json` for other programs, unless `search_lunr_json` is off.
 
 No token positions are stored. To highlight, the browser runs each snippet
 word through `lunr.tokenizer`, `lunr.trimmer` and `index.pipeline` and marks
@@ -529,8 +530,12 @@ def _scores_text(
     return ",".join(parts)
 
 
-def fast_index_json(documents: Sequence[SearchDocument]) -> str:
+def fast_index_json(documents: Sequence[SearchDocument], counts: TermCounts | None = None) -> str:
     """The compact JSON of `serialize_index(build_index(documents))`, to the byte, several times faster.
+
+    ``counts`` is `count_terms(documents)` when the caller already has it
+    (shards.py, which writes this index as `search/lunr.json` beside the
+    shards): the documents are then not tokenized again.
 
     The steps of lunr.js's `Builder#add` and `#build` over plain dicts and
     lists, writing the JSON text directly:
@@ -548,7 +553,7 @@ def fast_index_json(documents: Sequence[SearchDocument]) -> str:
     """
     check_refs(documents)
     with no_cycle_collection():
-        return _index_json(documents)
+        return _index_json(documents, count_terms(documents) if counts is None else counts)
 
 
 @contextmanager
@@ -622,8 +627,7 @@ def count_terms(
     return TermCounts(counted, {term: number for number, term in enumerate(order)}, length_sums)
 
 
-def _index_json(documents: Sequence[SearchDocument]) -> str:
-    counts = count_terms(documents)
+def _index_json(documents: Sequence[SearchDocument], counts: TermCounts) -> str:
     counted, term_index, length_sums = counts.fields, counts.numbers, counts.length_sums
     order = term_index
     refs = [document.ref for document in documents]

@@ -41,6 +41,9 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
   none) and `m` how many authors follow them (the page writes "et al."); `u`
   is relative to the site root. Keywords are searched but not shown, so the
   store leaves them out.
+* `search/lunr.json` (only with ``lunr_json``): the whole index as
+  `fast_index_json` writes it, lunr's own serialization, for other programs
+  to `lunr.Index.load`; the page never loads it. Its refs are the shards'.
 """
 
 from __future__ import annotations
@@ -63,11 +66,13 @@ from sitegen.search.lunr_index import (
     check_refs,
     compact_json,
     count_terms,
+    fast_index_json,
     no_cycle_collection,
 )
 
 __all__ = [
     "INDEX_SCRIPT",
+    "LUNR_JSON",
     "SHARDS_GLOBAL",
     "SHOWN_AUTHORS",
     "SearchMemory",
@@ -78,6 +83,7 @@ __all__ = [
 ]
 
 INDEX_SCRIPT = "search/index.js"
+LUNR_JSON = "search/lunr.json"
 INDEX_GLOBAL = "SITEGEN_SEARCH"
 SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
 
@@ -114,21 +120,24 @@ class ShardPlan:
 
 
 def search_outputs(
-    documents: Sequence[SearchDocument], shard_kib: int = 256, memory: SearchMemory | None = None
+    documents: Sequence[SearchDocument], shard_kib: int = 256, memory: SearchMemory | None = None, lunr_json: bool = False
 ) -> dict[str, bytes]:
     """Every search file of the site by path relative to its root; the same documents give the same bytes.
 
     ``shard_kib`` is the budget of a shard's index part (refs, terms and
     docs, before compression): the part the browser turns into lunr
     structures, so what its load time follows. A shard holding one paper
-    may exceed it.
+    may exceed it. ``lunr_json`` adds `LUNR_JSON`, the whole index, from
+    the same term counts.
     """
     check_refs(documents)
     with no_cycle_collection():
-        return _search_outputs(documents, shard_kib, memory)
+        return _search_outputs(documents, shard_kib, memory, lunr_json)
 
 
-def _search_outputs(documents: Sequence[SearchDocument], shard_kib: int, memory: SearchMemory | None) -> dict[str, bytes]:
+def _search_outputs(
+    documents: Sequence[SearchDocument], shard_kib: int, memory: SearchMemory | None, lunr_json: bool
+) -> dict[str, bytes]:
     counts = count_terms(documents, None if memory is None else memory.counts)
     budget = shard_kib * 1024
     encoded: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
@@ -142,6 +151,8 @@ def _search_outputs(documents: Sequence[SearchDocument], shard_kib: int, memory:
     shards = [part for parts in encoded.values() for part in parts]
     outputs = {f"search/shard-{number}.js": _script_push(SHARDS_GLOBAL, text) for number, (_, text) in enumerate(shards)}
     outputs[INDEX_SCRIPT] = _script_assign(INDEX_GLOBAL, _index_json(documents, counts, [size for size, _ in shards]))
+    if lunr_json:
+        outputs[LUNR_JSON] = fast_index_json(documents, counts).encode("utf-8")
     return outputs
 
 

@@ -29,9 +29,9 @@ def worker_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker)
 
 
-def remembering_search_outputs(documents: Sequence[SearchDocument], shard_kib: int) -> dict[str, bytes]:
+def remembering_search_outputs(documents: Sequence[SearchDocument], shard_kib: int, lunr_json: bool = False) -> dict[str, bytes]:
     """`search_outputs` with this process's memory: for a worker process that serves build after build."""
-    return search_outputs(documents, shard_kib, _WORKER_MEMORY)
+    return search_outputs(documents, shard_kib, _WORKER_MEMORY, lunr_json)
 
 
 class SearchWorker:
@@ -41,12 +41,12 @@ class SearchWorker:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, documents: Sequence[SearchDocument], shard_kib: int) -> Future[dict[str, bytes]]:
+    def submit(self, documents: Sequence[SearchDocument], shard_kib: int, lunr_json: bool = False) -> Future[dict[str, bytes]]:
         """Raises OSError or BrokenProcessPool (after forgetting the dead process) if no process can take it."""
         if self._pool is None:
             self._pool = worker_pool()
         try:
-            return self._pool.submit(remembering_search_outputs, documents, shard_kib)
+            return self._pool.submit(remembering_search_outputs, documents, shard_kib, lunr_json)
         except (OSError, BrokenProcessPool):
             self.drop()
             raise
