@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -55,6 +56,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
     (project / "theme").symlink_to(ROOT / "theme")
     (project / "content" / "papers" / "tracking-pixel.md").write_text(PIXEL_PAGE, encoding="utf-8")
+    (project / "seeds").mkdir()
+    for dump in (ROOT / "tests" / "fixtures" / "hf").glob("*.json"):
+        shutil.copy(dump, project / "seeds" / dump.name)  # papers with arXiv ids, names, code links
+    assert sitegen_main(["convert", "--root", str(project)]) == 0
     assert sitegen_main(["build", "--root", str(project), "-o", str(folder / "site")]) == 0
     return folder / "site"
 
@@ -65,8 +70,23 @@ def base_url() -> str:
 
 
 @pytest.fixture(scope="module")
-def paper_links() -> set[str]:
-    return {link for paper in load_papers(load_config(ROOT)) for link in paper.links}
+def paper_links(site: Path) -> set[str]:
+    """Every address a reader may follow from a page, from the pages' own front matter: the paper's links
+    and its reading places (arXiv abstract and PDF, Hugging Face, DOI), or title searches when it has none."""
+    project = site.parent / "project"
+    urls: set[str] = set()
+    for paper in load_papers(load_config(project)):
+        urls.update(paper.links)
+        if paper.arxiv:
+            urls |= {f"https://arxiv.org/abs/{paper.arxiv}", f"https://arxiv.org/pdf/{paper.arxiv}", f"https://huggingface.co/papers/{paper.arxiv}"}
+        if paper.doi:
+            urls.add(f"https://doi.org/{paper.doi}")
+        if not (paper.arxiv or paper.doi or paper.url or paper.pdf):
+            urls |= {
+                "https://arxiv.org/search/?" + urlencode({"query": paper.title, "searchtype": "title"}),
+                "https://huggingface.co/papers?" + urlencode({"q": paper.title}),
+            }
+    return urls
 
 
 def _css_urls(text: str) -> list[str]:
@@ -124,8 +144,8 @@ def _references(path: Path) -> list[tuple[str, dict[str, str], str]]:
 
 
 def _allowed(tag: str, attributes: dict[str, str], url: str, base_url: str, paper_links: set[str]) -> bool:
-    if tag == "a" and url in paper_links:
-        return True  # a reader's link to the paper's code or data, not something the page loads
+    if tag == "a" and url in paper_links and attributes.get("rel") == "noopener":
+        return True  # a reader's link to the paper itself, its code or data: not something the page loads
     if tag == "a" and attributes.get("class") == "remote-image":
         return True  # an image on another host, shown as a link to it, not loaded
     if url.startswith(base_url):

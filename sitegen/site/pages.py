@@ -15,7 +15,9 @@ from urllib.parse import urlsplit
 from markupsafe import Markup, escape
 
 from sitegen.model import Paper
+from sitegen.site.citations import citation_pages, paper_citation  # citations: cite.bib/cite.json files, the Cite block
 from sitegen.site.collect import Month, Site, paper_path
+from sitegen.site.data import data_files
 from sitegen.site.render import relative_url
 
 
@@ -69,6 +71,8 @@ def plan(site: Site) -> list[Page]:
             pages.append(Page(f"{month.path}index.html", "month.html", {"site": site, "title": month.name, "month": month, "papers": month.papers}))
     if site.undated:
         pages += _listing(site, "dates/undated/", "undated.html", "Undated papers", site.undated)
+    pages += citation_pages(site)  # citations: BibTeX and CSL-JSON files (sitegen/site/citations.py)
+    pages += [Page(path, template, context) for path, template, context in data_files(site)]
     html_paths = [page.path for page in pages if page.path.endswith(".html") and page.path != "404.html"]
     pages.append(Page("sitemap.xml", "sitemap.xml", {"site": site, "urls": [_absolute(site, path) for path in html_paths]}))
     return pages
@@ -93,6 +97,7 @@ def _paper_pages(site: Site) -> Iterator[Page]:
         newer = papers[index - 1] if index > 0 else None
         older = papers[index + 1] if index + 1 < len(papers) else None
         context = {"site": site, "title": paper.title, "paper": paper, "newer": newer, "older": older}
+        context["cite"] = paper_citation(site, paper)  # citations: the Cite block (theme/templates/_cite.html)
         yield Page(f"{paper_path(paper)}index.html", "paper.html", context)
 
 

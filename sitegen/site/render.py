@@ -21,6 +21,8 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
+from sitegen.site.identifiers import card_links, finding_links, reading_links
+from sitegen.site.sharing import first_sentences
 from sitegen.text import without_controls
 
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
@@ -125,6 +127,8 @@ def environment(template_dirs: list[Path]) -> jinja2.Environment:
     )
     env.filters["date_label"] = date_label
     env.filters["excerpt"] = excerpt
+    env.filters["sentences"] = first_sentences
+    env.globals.update(reading_links=reading_links, finding_links=finding_links, card_links=card_links)
     env.globals["markdown"] = lambda paper: markdown_html(paper.body)
     env.globals["plain"] = lambda paper: plain_text(paper.body)
     return env

@@ -291,7 +291,7 @@ def built(request: pytest.FixtureRequest) -> Built:
 def test_seed_builds_46_paper_pages(seed: Built) -> None:
     assert len(seed.entries) == 46
     assert re.search(r"\bbuilt 46 papers\b", seed.run.stdout), seed.run.stdout
-    built_papers = {path for path in files_of(seed.out) if path.startswith("papers/")}
+    built_papers = {path for path in files_of(seed.out) if path.startswith("papers/") and path.endswith(".html")}  # citations: cite.bib/json beside
     assert built_papers == {entry.page for entry in seed.entries}
 
 
@@ -481,14 +481,18 @@ def test_robots_txt_points_at_the_sitemap(built: Built) -> None:
 
 
 def test_search_files_are_the_index_script_and_its_shards(built: Built) -> None:
-    """search/ holds the page, index.js and exactly the shards it lists, every paper once; the summary counts them."""
+    """search/ holds the page, index.js, exactly the shards it lists, every paper once, and lunr.json (the whole
+    index, tests/search/test_lunr_json.py); the summary counts the shards and gives lunr.json's size."""
     meta, shards = read_search(built.out)
     files = {path for path in files_of(built.out) if path.startswith("search/")}
-    assert files == {"search/index.html", "search/index.js", *(f"search/{shard['file']}" for shard in meta["shards"])}
+    assert files == {
+        "search/index.html", "search/index.js", "search/lunr.json", *(f"search/{shard['file']}" for shard in meta["shards"])
+    }
     titles = [entry["t"] for shard in shards for entry in shard["store"]]
     assert titles == [entry.title for entry in built.entries]
     count = len(meta["shards"])
     assert f"search index in {count} shard{'' if count == 1 else 's'}," in built.run.stdout, built.run.stdout
+    assert re.search(r"; lunr\.json \d+(\.\d)? (B|KiB|MiB) \(\d+(\.\d)? (B|KiB|MiB) gzipped\)$", built.run.stdout.strip())
 
 
 # --- golden files ----------------------------------------------------------------------------------
@@ -524,7 +528,7 @@ def test_drafts_are_left_out_unless_asked_for(fixture_site: Built, tmp_path: Pat
     assert "tags/drafts-only/index.html" not in published
     assert not [path for path, data in published.items() if title in data], "the draft shows somewhere"
 
-    run = build_ok(FIXTURE, tmp_path / "with-drafts", "--drafts")
+    run = build_ok(copy_fixture(tmp_path / "project"), tmp_path / "with-drafts", "--drafts")
     assert "built 5 papers" in run.stdout
     with_drafts = files_of(tmp_path / "with-drafts")
     assert "papers/work-in-progress/index.html" in with_drafts
