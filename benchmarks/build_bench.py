@@ -14,8 +14,11 @@ Python subprocess so imports, caches and peak memory are those of a real
 
 * full build (`sitegen.build.build`) into a fresh folder, and the process's
   peak RSS;
-* the same build split into stages: load, collect, render, search (documents
-  + `search_outputs`), write;
+* the same build split into stages: load, collect, related (related papers
+  from scratch, as a first build finds them), render, search (documents +
+  `search_outputs`), write; the related papers' share of the full build, and
+  their time inside the full build and the one-paper edit (where they are
+  updated from what the last build kept);
 * a rebuild with nothing changed, and one after editing one paper's abstract
   (the edit is undone afterwards);
 * the search files alone: `search_outputs` (what the site ships: index.js and
@@ -68,6 +71,7 @@ def _child_full(project: str, output: str) -> dict[str, Any]:
         "unchanged": len(report.result.unchanged),
         "search_rebuilt": report.search.rebuilt,
         "search_files": report.search.files,
+        "related_seconds": report.related_seconds,
         "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
 
@@ -76,11 +80,12 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
     import resource
 
     from sitegen.build.build import render_site
-    from sitegen.build.load import load_papers
+    from sitegen.build.load import read_pages
     from sitegen.build.output import Spare, publish
     from sitegen.build.state import build_state
     from sitegen.config import load_config
     from sitegen.search.files import search_documents
+    from sitegen.search.related import related_lists, with_related
     from sitegen.search.shards import search_outputs
     from sitegen.site.collect import collect
 
@@ -94,10 +99,14 @@ def _child_stages(project: str, output: str) -> dict[str, Any]:
         times[name] = now - mark
         mark = now
 
-    papers = load_papers(config)
+    papers, parsed = read_pages(config, {})
+    papers = [paper for paper in papers if not paper.draft]
     lap("load")
     site = collect(papers, config)
     lap("collect")
+    # from scratch, as a first build: every paper counted and ranked (the build keeps them for the next)
+    site = with_related(site, related_lists(site, {page.paper.body: page.text for page in parsed.values()}))
+    lap("related")
     files = render_site(site).files
     lap("render")
     files.update(search_outputs(search_documents(site), config.search_shard_kib))
@@ -246,6 +255,22 @@ def search_file_sizes(site: Path) -> dict[str, Any]:
     }
 
 
+def page_sizes(site: Path) -> dict[str, Any]:
+    """Raw and gzipped bytes of the pages that grow with the archive: papers/index.html (every title)
+    and the largest year, month, organisation and most-discussed page."""
+    def measured(path: Path) -> dict[str, Any]:
+        data = path.read_bytes()
+        return {"page": path.relative_to(site).as_posix(), "bytes": len(data), "gzip_bytes": _gzipped(data)}
+
+    sizes = {"every_paper": measured(site / "papers" / "index.html")}
+    for name, pattern in (("year", "dates/[0-9]*/index.html"), ("year_page", "dates/[0-9]*/page/*/index.html"),
+                          ("month", "dates/[0-9]*/[0-9]*/index.html"), ("org", "orgs/*/index.html"), ("top", "top/index.html")):
+        found = sorted(site.glob(pattern), key=lambda path: (path.stat().st_size, str(path)))
+        if found:
+            sizes[name] = measured(found[-1])
+    return sizes
+
+
 def _corpus(count: int, workdir: Path) -> Path:
     from benchmarks.corpus import copy_theme, write_project
 
@@ -338,7 +363,8 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | No
     files, size = _tree_size(out)
     sizes = search_file_sizes(out)
     reported = fulls[-1]["search_files"]
-    assert sorted(reported) == sorted(sizes["files"]), ("the build reports other search files than index.js lists", reported)
+    shipped_whole = {path for path in reported if path == "search/lunr.json"}  # the whole index, for other programs: index.js does not list it
+    assert sorted(set(reported) - shipped_whole) == sorted(sizes["files"]), ("the build reports other search files than index.js lists", reported)
     figures.update(output_files=files, output_bytes=size, search={k: v for k, v in sizes.items() if k != "files"})
     largest = sizes["largest_shard"]
     print(f"  output: {files} files, {size / 2**20:.1f} MiB; search: index.js + {sizes['shards']} shard{'' if sizes['shards'] == 1 else 's'}, "
@@ -351,6 +377,10 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | No
     print(f"  largest shard: {largest['file']}, {largest['papers']} papers, {largest['bytes'] / 2**10:.0f} KiB raw "
           f"(index part {largest['index_part_bytes'] / 2**10:.0f} KiB), {largest['gzip_bytes'] / 2**10:.0f} KiB gzipped",
           flush=True)
+    figures["pages"] = pages = page_sizes(out)
+    print("  pages (largest of each kind): " + "; ".join(
+        f"{name} {size['page']} {size['bytes'] / 2**10:.0f} KiB ({size['gzip_bytes'] / 2**10:.0f} KiB gzipped)" for name, size in pages.items()
+    ), flush=True)
 
     nochange = [_run_child("full", str(project), str(out)) for _ in range(repeat)]
     assert all(r["written"] == 0 and not r["search_rebuilt"] for r in nochange), nochange
@@ -374,6 +404,13 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | No
     stages = [_run_child("stages", str(project), str(_fresh(workdir / f"{label}-stages")))["stages"] for _ in range(repeat)]
     figures["stages"] = {name: _median([s[name] for s in stages]) for name in stages[0]}
     print("  stages: " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in figures["stages"].items()), flush=True)
+    figures["related_seconds"] = figures["stages"]["related"]
+    figures["related_share"] = figures["related_seconds"] / figures["full_seconds"]
+    figures["related_full_build_seconds"] = _median([f["related_seconds"] for f in fulls])
+    figures["related_edit_seconds"] = _median([r["related_seconds"] for r in edits])
+    print(f"  related papers: {figures['related_seconds']:.2f} s from scratch (stage above) = "
+          f"{figures['related_share']:.1%} of the full build; in the full build {figures['related_full_build_seconds']:.2f} s "
+          f"(kept from the last build), after the one-paper edit {figures['related_edit_seconds']:.2f} s", flush=True)
 
     searches = [_run_child("search", str(project), "yes" if count <= 1000 else "no") for _ in range(max(repeat, 3 if count <= 1000 else 1))]
     shipped = {path: hashlib.sha256((out / path).read_bytes()).hexdigest() for path in sizes["files"]}

@@ -24,10 +24,13 @@ from sitegen.build.cache import (
     page_records,
     read_page_records,
     read_parsed_pages,
+    read_related,
+    read_related_terms,
     read_search_record,
     still_there,
     write_page_records,
     write_parsed_pages,
+    write_related,
     write_search_record,
 )
 from sitegen.build.fingerprint import PageFingerprints, PaperDigests
@@ -41,7 +44,8 @@ from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fsutil import NotAFile, read_bytes
 from sitegen.model import Loc, Notice
 from sitegen.search.files import SearchFiles, SearchSizes
-from sitegen.site.collect import URL_PLAN, Site, collect
+from sitegen.search.related import find_related, with_related
+from sitegen.site.collect import Site, collect, url_plan
 from sitegen.site.pages import plan
 from sitegen.site.render import environment, render
 
@@ -55,6 +59,8 @@ class BuildReport:
     output: Path
     search: SearchSizes
     notices: tuple[Notice, ...] = ()
+    related_seconds: float = 0.0
+    """Time spent finding related papers (sitegen/search/related.py): nothing when no paper changed."""
 
     def summary(self) -> str:
         r, s = self.result, self.search
@@ -100,7 +106,7 @@ def render_site(
             f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
         )
     env = environment(folders)
-    env.globals.update(URL_PLAN)
+    env.globals.update(url_plan(site))
     fingerprints = PageFingerprints(env, site, papers)
     rendered = RenderedSite({}, {})
     for page in plan(site):
@@ -164,7 +170,13 @@ def build(
         texts = {page.paper.body: page.text for page in parsed.values()}
         worker = session.search_worker if session is not None else None
         previous_search = read_search_record(state, notices)
+        previous_related = session.related if session is not None else read_related(state, notices)
         with SearchFiles(site, texts, previous_search, intact, paper_digests.digest, worker) as search:
+            # Related papers, while the search worker (if any) makes the search files: paper pages show them.
+            related_started = time.perf_counter()
+            related = find_related(site, texts, previous_related, lambda: read_related_terms(state, notices), paper_digests.digest)
+            site = with_related(site, related)
+            related_seconds = time.perf_counter() - related_started
             rendered = render_site(site, intact, paper_digests, notices)
             files = {**rendered.files, **search.files()}
             result = publish(folder, files, spare, last)
@@ -175,13 +187,17 @@ def build(
         write_search_record(state, record, previous_search)
         new_records = page_records(folder, rendered.fingerprints, records, result.written)
         if session is not None:
+            session.related = related
             session.written = set(files)
             session.keep(parsed, new_records)
             session.papers.keep_used()
         else:
             write_page_records(state, new_records, records)
             write_parsed_pages(state, parsed, known)
-    return BuildReport(len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices))
+            write_related(state, related, previous_related)
+    return BuildReport(
+        len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices), related_seconds
+    )
 
 
 def _static_files(folder: Path, notices: list[Notice]) -> Iterator[tuple[str, bytes]]:

@@ -95,6 +95,9 @@ class PageFingerprints:
         self._objects: dict[int, bytes] = {}
         """By id: the objects live as long as the site this instance was made for."""
         self._attributes: dict[tuple[int, str, bool], bytes] = {}
+        self._plan = self.value(tuple(sorted(site.org_renames.items())))
+        """The part of the URL plan that depends on the site (``org_path``: slugs of clashing organisation
+        ids), which any page may link through without a context variable: every page depends on it."""
 
     def of(self, template: str, path: str, context: Mapping[str, Any]) -> str | None:
         """The page's fingerprint, or None when it cannot be known (render it every time)."""
@@ -103,6 +106,7 @@ class PageFingerprints:
             return None
         digest = hashlib.sha256()
         digest.update(f"{code_digest()}\0{use.digest}\0{path}\0".encode())
+        digest.update(self._plan)
         for key in sorted(context):
             reads = use.reads.get(key)
             if reads is None:

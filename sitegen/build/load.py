@@ -23,7 +23,7 @@ from sitegen.errors import BuildFailed, SourceError
 from sitegen.fsutil import NotAFile, read_text
 from sitegen.model import Loc, Notice, Paper
 from sitegen.search.worker import worker_pool
-from sitegen.site.render import plain_text
+from sitegen.site.render import markdown_problems, plain_text
 
 PARALLEL_PARSE_FROM = 2000
 """Pages to parse from which half of them are parsed in a second process (a first build of a large archive)."""
@@ -40,10 +40,12 @@ def read_pages(
 ) -> tuple[list[Paper], dict[str, ParsedPage]]:
     """Every page, drafts included; a page whose file is as ``known`` saw it is not parsed again.
 
-    Warnings (skipped special files, removed control characters) go to ``notices``.
+    Warnings (skipped special files, removed control characters) go to ``notices``; so do, on every
+    build, those of TeX in an abstract shown as written (kept with the parsed page, so a page not
+    parsed again still says them; each page's once, in page order, after the others).
     """
     folder_text = str(config.papers_dir)
-    found: dict[str, tuple[os.stat_result | None, Paper | None, str]] = {}
+    found: dict[str, tuple[os.stat_result | None, Paper | None, str, tuple[tuple[int, str], ...]]] = {}
     missing: list[str] = []
     for key in _page_names(config.papers_dir):
         where = os.path.join(folder_text, key)  # the key is the name, not the path: the cache gets published
@@ -58,36 +60,38 @@ def read_pages(
             kept = hit.paper
             if str(kept.loc.path) != where:  # the pages folder moved since
                 kept = replace(kept, loc=Loc(Path(where), kept.loc.line))
-            found[key] = (status, kept, hit.text)
+            found[key] = (status, kept, hit.text, hit.problems)
         else:
-            found[key] = (status, None, "")
+            found[key] = (status, None, "", ())
             missing.append(where)
     errors: list[SourceError] = []
     warnings = notices if notices is not None else []
     limit, root = config.max_page_kib * 1024, config.root
-    for where, (fresh, text, problems, said) in zip(missing, _parse_all(missing, limit, root)):
+    for where, (fresh, text, problems, said, tex) in zip(missing, _parse_all(missing, limit, root)):
         key = os.path.basename(where)
-        found[key] = (found[key][0], fresh, text)
+        found[key] = (found[key][0], fresh, text, tex)
         errors.extend(problems)
         warnings.extend(said)
     if errors:
         raise BuildFailed(errors)
     papers: list[Paper] = []
     parsed: dict[str, ParsedPage] = {}
-    for key, (status, paper, text) in found.items():
+    for key, (status, paper, text, tex) in found.items():
         if paper is None:
             continue
         if status is not None:
-            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper, text)
+            parsed[key] = ParsedPage(status.st_size, status.st_mtime_ns, paper, text, tex)
         papers.append(paper)
+        warnings.extend(Notice(Loc(paper.loc.path, line), message) for line, message in tex)
     return papers, parsed
 
 
-_Parsed = tuple[Paper | None, str, list[SourceError], list[Notice]]
+_Parsed = tuple[Paper | None, str, list[SourceError], list[Notice], tuple[tuple[int, str], ...]]
 
 
 def _parse_all(paths: list[str], limit: int, root: Path) -> list[_Parsed]:
-    """Each page parsed, with its plain text, or the problems found in it, and its warnings; in the order given."""
+    """Each page parsed, with its plain text, or the problems found in it, and its warnings, and the
+    (file line, message) of TeX in its abstract shown as written; in the order given."""
     if len(paths) < PARALLEL_PARSE_FROM:
         return _parse_pages(paths, limit, root)
     half = len(paths) // 2
@@ -105,16 +109,30 @@ def _parse_pages(paths: list[str], limit: int, root: Path) -> list[_Parsed]:
         path = Path(where)
         notices: list[Notice] = []
         try:
-            paper = parse_page(read_text(path, limit=limit, inside=root), path, notices)
+            page = read_text(path, limit=limit, inside=root)
+            paper = parse_page(page, path, notices)
         except NotAFile as skipped:
-            results.append((None, "", [], [Notice(skipped.loc, skipped.message)]))
+            results.append((None, "", [], [Notice(skipped.loc, skipped.message)], ()))
         except BuildFailed as failure:
-            results.append((None, "", list(failure.errors), notices))
+            results.append((None, "", list(failure.errors), notices, ()))
         except SourceError as error:
-            results.append((None, "", [error], notices))
+            results.append((None, "", [error], notices, ()))
         else:
-            results.append((paper, plain_text(paper.body), [], notices))
+            first = _body_line(page)
+            tex = tuple((first + line - 1, message) for line, message in markdown_problems(paper.body))
+            results.append((paper, plain_text(paper.body), [], notices, tex))
     return results
+
+
+def _body_line(page: str) -> int:
+    """The file line the abstract starts on: after the front matter's closing ``---`` and any blank lines
+    (the page format's rule, frontmatter._split: the body is what follows, stripped)."""
+    lines = page.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    closing = next((index for index in range(1, len(lines)) if lines[index].rstrip() == "---"), 0)
+    line = closing + 1
+    while line < len(lines) and not lines[line].strip():
+        line += 1
+    return line + 1
 
 
 def _page_names(folder: Path) -> list[str]:

@@ -10,13 +10,16 @@ from sitegen.build.cache import (
     ParsedPage,
     read_page_records,
     read_parsed_pages,
+    read_related,
     write_page_records,
     write_parsed_pages,
+    write_related,
 )
 from sitegen.build.fingerprint import PaperDigests
 from sitegen.build.output import Spare
 from sitegen.build.state import BuildState
 from sitegen.model import Notice
+from sitegen.search.related import RelatedMemory
 from sitegen.search.worker import SearchWorker
 
 
@@ -43,6 +46,9 @@ class BuildSession:
         self.papers = PaperDigests()
         self.written: set[str] | None = None
         """The files of the last build into the current folder: `publish`'s ``last``."""
+        self.related: RelatedMemory | None = None
+        """The related papers of the last build, with the term counts an update starts from."""
+        self._related_on_disk: RelatedMemory | None = None
 
     def caches(
         self, state: BuildState, papers_dir: Path, notices: list[Notice]
@@ -55,6 +61,7 @@ class BuildSession:
             self.spare = Spare.of(state)
             self._parsed = self._parsed_on_disk = read_parsed_pages(state, papers_dir, notices)
             self._records = self._records_on_disk = read_page_records(state, notices)
+            self.related = self._related_on_disk = read_related(state, notices)
         assert self.spare is not None
         return self._parsed, self._records, self.spare
 
@@ -67,6 +74,9 @@ class BuildSession:
             write_page_records(self._state, self._records, self._records_on_disk)
             write_parsed_pages(self._state, self._parsed, self._parsed_on_disk)
             self._parsed_on_disk, self._records_on_disk = self._parsed, self._records
+            if self.related is not None:
+                write_related(self._state, self.related, self._related_on_disk)
+                self._related_on_disk = self.related
 
     def close(self) -> None:
         self.flush()

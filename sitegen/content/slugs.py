@@ -23,10 +23,10 @@ def title_key(title: str) -> str:
     return key or " ".join(title.split())
 
 
-def slugify(title: str) -> str:
-    """Lowercase ASCII words joined by hyphens, cut at a word boundary; never empty."""
+def slugify(title: str, fallback: str = "paper") -> str:
+    """Lowercase ASCII words joined by hyphens, cut at a word boundary; ``fallback`` when nothing is left."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    return _shorten(_NOT_ALNUM.sub("-", ascii_title.lower()).strip("-"), MAX_LENGTH) or "paper"
+    return _shorten(_NOT_ALNUM.sub("-", ascii_title.lower()).strip("-"), MAX_LENGTH) or fallback
 
 
 def _shorten(slug: str, length: int) -> str:

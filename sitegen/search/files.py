@@ -66,7 +66,8 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
     """One document per paper, referred to by its position (``short_ref``).
 
     Authors are the paper's names; a paper that gives only a count has none
-    (the count is neither indexed nor shown).
+    (the count is neither indexed nor shown). Comment and upvote counts are
+    stored for the page to show and sort by, never indexed.
 
     ``texts`` maps Markdown bodies to their plain text where it is already known.
     """
@@ -82,6 +83,8 @@ def search_documents(site: Site, texts: Mapping[str, str] | None = None) -> list
             abstract=known[paper.body] if paper.body in known else plain_text(paper.body),
             authors=paper.authors,
             keywords=paper.keywords,
+            comments=paper.comments,
+            upvotes=paper.upvotes,
         )
         for position, paper in enumerate(site.papers)
     ]

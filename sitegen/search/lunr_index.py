@@ -135,6 +135,10 @@ class SearchDocument:
     """Author names in order; empty when only a count is known (a count is never indexed)."""
     keywords: tuple[str, ...] = ()
     """Key phrases; indexed, not shown."""
+    comments: int | None = None
+    """Comment count on the listing, None when unknown; shown and sorted by, never indexed."""
+    upvotes: int | None = None
+    """Upvote count on the listing, None when unknown; shown and sorted by, never indexed."""
 
 
 # --- lunr.js 2.3.9 text pipeline -------------------------------------------

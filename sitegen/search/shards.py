@@ -34,13 +34,16 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
   number order; `docs[i][f]` lists the terms of field f of paper `refs[i]`,
   one entry per occurrence, as shard term ids in increasing order written
   as differences from the previous id (the first from -1): 0 repeats the
-  term. `store[i]` is what a hit shows: `{"t": title, "u": url, "d": date,
-  "g": [tags], "o": organisation, "n": [names], "m": more, "a": abstract}`,
-  `d`, `g`, `o`, `n` and `m` left out when empty; `n` holds the first
-  `SHOWN_AUTHORS` author names (a paper known only by its author count has
-  none) and `m` how many authors follow them (the page writes "et al."); `u`
-  is relative to the site root. Keywords are searched but not shown, so the
-  store leaves them out.
+  term. `store[i]` is what a hit shows and is sorted by: `{"t": title,
+  "u": url, "d": date, "g": [tags], "o": organisation, "n": [names],
+  "m": more, "c": comments, "v": upvotes, "a": abstract}`, `d`, `g`, `o`,
+  `n` and `m` left out when empty and `c` and `v` when unknown (a count of
+  0 is kept: it is known); `n` holds the first `SHOWN_AUTHORS` author names
+  (a paper known only by its author count has none) and `m` how many
+  authors follow them (the page writes "et al."); `c` and `v` are the
+  listing's comment and upvote counts, which the page shows on the card
+  and sorts "most discussed" by; `u` is relative to the site root.
+  Keywords are searched but not shown, so the store leaves them out.
 * `search/lunr.json` (only with ``lunr_json``): the whole index as
   `fast_index_json` writes it, lunr's own serialization, for other programs
   to `lunr.Index.load`; the page never loads it. Its refs are the shards'.
@@ -89,7 +92,7 @@ SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
 
 # Bump when the bytes written for the same documents change, so fingerprints
 # taken by an older sitegen no longer match.
-FORMAT = "sitegen-search-3"
+FORMAT = "sitegen-search-4"
 
 SHOWN_AUTHORS = 3
 """Author names a hit shows, as the paper cards of the other pages do; the store keeps only these."""
@@ -308,6 +311,10 @@ def _store_entry(document: SearchDocument) -> dict[str, Any]:
         entry["n"] = list(document.authors[:SHOWN_AUTHORS])
         if len(document.authors) > SHOWN_AUTHORS:
             entry["m"] = len(document.authors) - SHOWN_AUTHORS
+    if document.comments is not None:
+        entry["c"] = document.comments
+    if document.upvotes is not None:
+        entry["v"] = document.upvotes
     entry["a"] = document.abstract
     return entry
 
@@ -342,7 +349,10 @@ def search_fingerprint(documents: Sequence[SearchDocument], shard_kib: int = 256
         "fields": FIELDS,
         "shard_kib": shard_kib,
         "documents": [
-            [d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords)]
+            [
+                d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords),
+                d.comments, d.upvotes,
+            ]
             for d in documents
         ],
     }

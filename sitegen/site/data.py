@@ -39,12 +39,9 @@ VERSION = 1
 
 
 def related_slugs(site: Site, paper: Paper) -> tuple[str, ...]:
-    """Slugs of the papers related to ``paper``, most related first.
-
-    Empty until the related-papers feature exists: it fills this in (the
-    field and its schema are already there, so the format does not change).
-    """
-    return ()
+    """Slugs of the papers related to ``paper``, most related first: those its page lists (``site.related``,
+    found by sitegen/search/related.py; drafts are never among them, so every one is in the file)."""
+    return tuple(other.slug for other in site.related.get(paper.slug, ()))
 
 
 def data_files(site: Site) -> list[tuple[str, str, Mapping[str, Any]]]:
@@ -195,7 +192,7 @@ def papers_schema(config: Config) -> dict[str, Any]:
                 "type": "array",
                 "items": {"$ref": "#/$defs/slug"},
                 "uniqueItems": True,
-                "description": "Slugs of related papers in this file, most related first; empty until the archive computes them.",
+                "description": "Slugs of related papers in this file, most related first (at most 5, those its page lists).",
             },
             "search_ref": {
                 "type": "string",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,8 +17,9 @@ from markupsafe import Markup, escape
 
 from sitegen.model import Paper
 from sitegen.site.citations import citation_pages, paper_citation  # citations: cite.bib/cite.json files, the Cite block
-from sitegen.site.collect import Month, Site, paper_path
+from sitegen.site.collect import Month, Site, Year, most_discussed, paper_path
 from sitegen.site.data import data_files
+from sitegen.site.related import related_papers  # related papers: what a paper page shows of them
 from sitegen.site.render import relative_url
 
 
@@ -50,12 +52,66 @@ class Pagination:
         return self.paths[self.number] if self.number < self.count else None
 
 
+YEAR_PAGE_FACTOR = 5
+"""A year's page shows up to ``page_size * 5`` cards; a year with more papers is split into pages of that many."""
+TOP_OF_MONTH = 3
+"""How many of the most discussed papers month and year pages show above their full list."""
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSection:
+    """The papers of one month as one page of its year shows them."""
+
+    month: int
+    name: str
+    """``May 2024``."""
+    path: str
+    """The month's own page."""
+    count: int
+    """Papers in the whole month (the section may show only some: a year split into pages)."""
+    papers: tuple[Paper, ...]
+    continued: bool
+    """The month began on the year's previous page."""
+
+
+@dataclass(frozen=True, slots=True)
+class TitleRow:
+    """What the one-page list of every paper (papers/index.html) shows of a paper, and nothing else."""
+
+    title: str
+    path: str
+    date: dt.date | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TitleGroup:
+    label: str
+    """``2025``, or ``Undated``."""
+    anchor: str
+    """The group's id in the page: ``y2025``, ``undated``."""
+    rows: tuple[TitleRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrgSummary:
+    """What the organisations index shows of an organisation."""
+
+    name: str
+    id: str
+    path: str
+    count: int
+
+
 def plan(site: Site) -> list[Page]:
     """Every page of the site, in a stable order."""
     pages = [
         *_listing(site, "", "index.html", "All papers", site.papers, feed="feed.xml"),
         *_paper_pages(site),
+        Page("papers/index.html", "papers.html", {"site": site, "title": "Every paper", "groups": _title_groups(site)}),
+        *_listing(site, "top/", "top.html", "Most discussed", site.discussed, left_out=len(site.papers) - len(site.discussed)),
         Page("tags/index.html", "tags.html", {"site": site, "title": "Tags"}),
+        Page("orgs/index.html", "orgs.html", {"site": site, "title": "Organisations", "orgs": _org_summaries(site)}),
         Page("dates/index.html", "dates.html", {"site": site, "title": "Dates", "chart": month_chart(site.months, "dates/index.html")}),
         Page("search/index.html", "search.html", {"site": site, "title": "Search"}),
         Page("404.html", "404.html", {"site": site, "title": "Page not found", "base_path": urlsplit(site.config.base_url).path}),
@@ -65,10 +121,14 @@ def plan(site: Site) -> list[Page]:
     for tag in site.tags:
         pages += _listing(site, tag.path, "tag.html", f"Tag: {tag.name}", tag.papers, feed=f"{tag.path}feed.xml", tag=tag)
         pages.append(Page(f"{tag.path}feed.xml", "feed.xml", _feed(site, f"{site.config.title}: {tag.name}", tag.path, tag.papers)))
+    for org in site.orgs:
+        pages += _listing(site, org.path, "org.html", f"Organisation: {org.name}", org.papers, feed=f"{org.path}feed.xml", org=org)
+        pages.append(Page(f"{org.path}feed.xml", "feed.xml", _feed(site, f"{site.config.title}: {org.name}", org.path, org.papers)))
     for year in site.years:
-        pages.append(Page(f"{year.path}index.html", "year.html", {"site": site, "title": str(year.year), "year": year}))
+        pages += _year_pages(site, year)
         for month in year.months:
-            pages.append(Page(f"{month.path}index.html", "month.html", {"site": site, "title": month.name, "month": month, "papers": month.papers}))
+            context = {"site": site, "title": month.name, "month": month, "papers": month.papers, "top": most_discussed(month.papers)[:TOP_OF_MONTH]}
+            pages.append(Page(f"{month.path}index.html", "month.html", context))
     if site.undated:
         pages += _listing(site, "dates/undated/", "undated.html", "Undated papers", site.undated)
     pages += citation_pages(site)  # citations: BibTeX and CSL-JSON files (sitegen/site/citations.py)
@@ -91,6 +151,48 @@ def _listing(
         yield Page(f"{path}index.html", template, context)
 
 
+def _year_pages(site: Site, year: Year) -> Iterator[Page]:
+    """A year's cards under its months' headings, with its month chart and most discussed papers on
+    the first page; split into pages of ``page_size * YEAR_PAGE_FACTOR`` cards like a tag's listing."""
+    papers = year.papers
+    size = site.config.page_size * YEAR_PAGE_FACTOR
+    count = max(1, -(-len(papers) // size))
+    paths = tuple(year.path if number == 1 else f"{year.path}page/{number}/" for number in range(1, count + 1))
+    months = {month.month: month for month in year.months}
+    for number, path in enumerate(paths, start=1):
+        sections = []
+        for key, group in groupby(papers[(number - 1) * size : number * size], key=lambda paper: paper.date.month if paper.date else 0):
+            month, shown = months[key], tuple(group)
+            sections.append(MonthSection(key, month.name, month.path, len(month.papers), shown, shown[0] is not month.papers[0]))
+        first = number == 1
+        context = {
+            "site": site,
+            "title": str(year.year) if first else f"{year.year} (page {number} of {count})",
+            "year": year,
+            "sections": tuple(sections),
+            "pagination": Pagination(number, paths),
+            "chart": month_chart(year.months, f"{path}index.html", whole_years=True) if first else Markup(""),
+            "top": most_discussed(papers)[:TOP_OF_MONTH] if first else (),
+        }
+        yield Page(f"{path}index.html", "year.html", context)
+
+
+def _title_groups(site: Site) -> tuple[TitleGroup, ...]:
+    """Every paper's title, date and tags, by year (newest first), undated last."""
+    groups = [TitleGroup(str(year.year), f"y{year.year}", _rows(year.papers)) for year in site.years]
+    if site.undated:
+        groups.append(TitleGroup("Undated", "undated", _rows(site.undated)))
+    return tuple(groups)
+
+
+def _rows(papers: Sequence[Paper]) -> tuple[TitleRow, ...]:
+    return tuple(TitleRow(paper.title, paper_path(paper), paper.date, paper.tags) for paper in papers)
+
+
+def _org_summaries(site: Site) -> tuple[OrgSummary, ...]:
+    return tuple(OrgSummary(org.name, org.id, org.path, len(org.papers)) for org in site.orgs)
+
+
 def _paper_pages(site: Site) -> Iterator[Page]:
     papers = site.papers
     for index, paper in enumerate(papers):
@@ -98,6 +200,7 @@ def _paper_pages(site: Site) -> Iterator[Page]:
         older = papers[index + 1] if index + 1 < len(papers) else None
         context = {"site": site, "title": paper.title, "paper": paper, "newer": newer, "older": older}
         context["cite"] = paper_citation(site, paper)  # citations: the Cite block (theme/templates/_cite.html)
+        context["related"] = related_papers(site, paper)  # related papers: (paper, shared tags) (sitegen/site/related.py)
         yield Page(f"{paper_path(paper)}index.html", "paper.html", context)
 
 
@@ -119,16 +222,20 @@ def _absolute(site: Site, path: str) -> str:
     return site.config.base_url + path
 
 
-def month_chart(months: Sequence[Month], page: str) -> Markup:
+def month_chart(months: Sequence[Month], page: str, whole_years: bool = False) -> Markup:
     """Papers per month as an inline SVG bar chart: drawn at build time, no script needed.
 
-    Every month from the first to the last is a slot, so gaps show as gaps.
+    Every month from the first to the last is a slot, so gaps show as gaps; with
+    ``whole_years``, from the January of the first year to the December of the last
+    (a year page's chart has twelve slots, whatever months have papers).
     """
     if not months:
         return Markup("")
     counts = {(month.year, month.month): month for month in months}
     first = min(counts)
     last = max(counts)
+    if whole_years:
+        first, last = (first[0], 1), (last[0], 12)
     slots: list[tuple[int, int]] = []
     year, month = first
     while (year, month) <= last:

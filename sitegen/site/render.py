@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,14 @@ from markupsafe import Markup
 
 from sitegen.site.identifiers import card_links, finding_links, reading_links
 from sitegen.site.sharing import first_sentences
+from sitegen.site.tex_markdown import PROBLEMS, math_text, tex_plugin
 from sitegen.text import without_controls
 
 _SAFE_SCHEMES = ("http:", "https:", "mailto:")
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable(["table", "strikethrough"]).use(tex_plugin)
 
     def validate_link(url: str) -> bool:
         lowered = url.strip().lower()
@@ -37,7 +39,17 @@ def _markdown() -> MarkdownIt:
 
     md.validateLink = validate_link  # type: ignore[method-assign]  # markdown-it-py's documented hook
     md.add_render_rule("image", _image)
+    md.add_render_rule("link_open", _link_open)
     return md
+
+
+def _link_open(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    """A link that leaves the site opens nothing of this page to the other one: ``rel="noopener"``, as every
+    link of the theme carries."""
+    token = tokens[idx]
+    if _is_remote(str(token.attrGet("href") or "")):
+        token.attrSet("rel", "noopener")
+    return self.renderToken(tokens, idx, options, env)
 
 
 def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -62,25 +74,56 @@ def _is_remote(url: str) -> bool:
 MARKDOWN = _markdown()
 
 
-@lru_cache(maxsize=16384)
-def markdown_html(text: str) -> Markup:
-    """Rendered Markdown; safe to insert because raw HTML is disabled."""
-    return Markup(MARKDOWN.render(text))
+@dataclass(frozen=True, slots=True)
+class RenderedMarkdown:
+    """One Markdown text rendered once: its HTML, its plain text and the TeX it could not read."""
+
+    html: Markup
+    text: str
+    problems: tuple[tuple[int, str], ...]
+    """(line, message) of each distinct problem, the line 1-based in the Markdown text (its first occurrence)."""
 
 
 @lru_cache(maxsize=16384)
-def plain_text(text: str) -> str:
-    """Markdown -> the text a reader sees, for excerpts, feeds and the search index."""
+def rendered_markdown(text: str) -> RenderedMarkdown:
+    """Markdown with its TeX read (tex_markdown.py): parsed once for the HTML, the plain text and the problems."""
+    env: dict[str, Any] = {}
+    tokens = MARKDOWN.parse(text, env)
+    html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, env)
     words: list[str] = []
-    for block in MARKDOWN.parse(text):
+    for block in tokens:
         if block.type == "inline" and block.children is not None:
             words.extend(
-                child.content if child.type in ("text", "code_inline") else " "
+                child.content if child.type in _TEXT else math_text(child) if child.type == "math_inline" else " "
                 for child in block.children
-                if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+                if child.type in _SHOWN_AS_TEXT
             )
             words.append(" ")
-    return " ".join("".join(words).split())
+    found: dict[str, tuple[int, int]] = {}
+    for line, message in env.get(PROBLEMS, ()):
+        first, count = found.get(message, (line, 0))
+        found[message] = (first, count + 1)
+    problems = tuple((first + 1, message if count == 1 else f"{message} ({count} times)") for message, (first, count) in found.items())
+    return RenderedMarkdown(Markup(html), " ".join("".join(words).split()), problems)
+
+
+_TEXT = ("text", "code_inline")
+_SHOWN_AS_TEXT = ("text", "code_inline", "math_inline", "softbreak", "hardbreak")
+
+
+def markdown_html(text: str) -> Markup:
+    """Rendered Markdown; safe to insert because raw HTML is disabled (the MathML is generated, not the author's)."""
+    return rendered_markdown(text).html
+
+
+def plain_text(text: str) -> str:
+    """Markdown -> the text a reader sees, for excerpts, feeds and the search index (formulas as readable text)."""
+    return rendered_markdown(text).text
+
+
+def markdown_problems(text: str) -> tuple[tuple[int, str], ...]:
+    """What of the TeX in a Markdown text is shown as written, and why: (1-based line, message)."""
+    return rendered_markdown(text).problems
 
 
 def excerpt(text: str, limit: int = 280) -> str:

@@ -19,11 +19,13 @@ import datetime as dt
 import difflib
 import importlib
 import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -35,6 +37,7 @@ from xml.etree import ElementTree
 
 import linkcheck
 import pytest
+import rich_site
 import yaml
 from search_files import read_search
 
@@ -48,7 +51,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "site"
 GOLDEN = REPO / "tests" / "golden"
 THEME = REPO / "theme"
 UPDATE_GOLDEN = "python -m pytest tests/build/test_build.py --update-golden"
-GOLDEN_PAGES = ("index.html", "papers/tiny-reasoners/index.html", "tags/reasoning/index.html")
+GOLDEN_PAGES = ("index.html", "papers/tiny-reasoners/index.html", "tags/reasoning/index.html", "dates/2024/index.html")
 ATOM = "{http://www.w3.org/2005/Atom}"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 PAPER_LINK = re.compile(r"papers/([a-z0-9-]+)/index\.html")
@@ -68,10 +71,18 @@ class Entry:
     tags: tuple[str, ...]
     draft: bool
     body: str
+    comments: int | None = None
+    upvotes: int | None = None
+    org: tuple[str, str] | None = None
+    """(id, name)."""
 
     @property
     def page(self) -> str:
         return f"papers/{self.slug}/index.html"
+
+    @property
+    def discussed(self) -> bool:
+        return self.comments is not None or self.upvotes is not None
 
 
 def read_entries(papers_dir: Path, *, drafts: bool = False) -> list[Entry]:
@@ -92,6 +103,11 @@ def read_entries(papers_dir: Path, *, drafts: bool = False) -> list[Entry]:
             tags=tuple(dict.fromkeys(meta.get("tags") or ())),
             draft=bool(meta.get("draft", False)),
             body=body.strip(),
+            comments=meta.get("comments"),
+            upvotes=meta.get("upvotes"),
+            org=(str(meta["organisation"]["id"]), str(meta["organisation"].get("name") or meta["organisation"]["id"]))
+            if meta.get("organisation")
+            else None,
         )
         if drafts or not entry.draft:
             entries.append(entry)
@@ -119,11 +135,51 @@ def months(entries: Sequence[Entry]) -> dict[tuple[int, int], list[Entry]]:
     return grouped
 
 
+def org_slug(org_id: str) -> str:
+    """Lowercase ASCII words joined by hyphens (the test sites have no two ids that make one)."""
+    ascii_id = unicodedata.normalize("NFKD", org_id).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_id).strip("-")
+
+
+def orgs(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
+    """Organisation slug -> its papers in site order, most papers first (ties by name)."""
+    grouped: dict[str, list[Entry]] = {}
+    for entry in entries:
+        if entry.org is not None:
+            grouped.setdefault(entry.org[0], []).append(entry)
+    assert len({org_slug(org_id) for org_id in grouped}) == len(grouped), "two organisation ids make one slug"
+    ordered = sorted(grouped.values(), key=lambda members: (-len(members), members[0].org[1].casefold() if members[0].org else ""))
+    return {org_slug(members[0].org[0]): members for members in ordered if members[0].org}
+
+
+def most_discussed(entries: Sequence[Entry]) -> list[Entry]:
+    """Papers with a comment or upvote count: by comments, then upvotes, then date (newest first), then site order."""
+    ranked = [(index, entry) for index, entry in enumerate(entries) if entry.discussed]
+    ranked.sort(key=lambda item: (
+        -(item[1].comments or 0), -(item[1].upvotes or 0), item[1].date is None, -(item[1].date.toordinal() if item[1].date else 0), item[0]
+    ))
+    return [entry for _, entry in ranked]
+
+
+def years(entries: Sequence[Entry]) -> dict[int, list[Entry]]:
+    grouped: dict[int, list[Entry]] = {}
+    for entry in entries:
+        if entry.date is not None:
+            grouped.setdefault(entry.date.year, []).append(entry)
+    return grouped
+
+
+YEAR_PAGE_FACTOR = 5
+"""A year page holds page_size * 5 cards (theme/README.md)."""
+
+
 def listings(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
     """Every paginated listing: its base folder -> the papers it shows, in order."""
-    result = {"": list(entries)}
+    result = {"": list(entries), "top/": most_discussed(entries)}
     for tag in tag_names(entries):
         result[f"tags/{tag}/"] = [entry for entry in entries if tag in entry.tags]
+    for slug, members in orgs(entries).items():
+        result[f"orgs/{slug}/"] = members
     undated = [entry for entry in entries if entry.date is None]
     if undated:
         result["dates/undated/"] = undated
@@ -133,12 +189,16 @@ def listings(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
 def expected_pages(entries: Sequence[Entry], config: Config) -> set[str]:
     """Every HTML and XML file the site must have, and no other."""
     pages = {"404.html", "feed.xml", "sitemap.xml", "tags/index.html", "dates/index.html", "search/index.html"}
+    pages |= {"papers/index.html", "orgs/index.html"}
     pages |= {entry.page for entry in entries}
     for base, members in listings(entries).items():
         pages |= set(listing_pages(base, members, config.page_size))
     pages |= {f"tags/{tag}/feed.xml" for tag in tag_names(entries)}
+    pages |= {f"orgs/{slug}/feed.xml" for slug in orgs(entries)}
+    for year, members in years(entries).items():
+        pages |= set(listing_pages(f"dates/{year:04d}/", members, config.page_size * YEAR_PAGE_FACTOR))
     for year, month in months(entries):
-        pages |= {f"dates/{year:04d}/index.html", f"dates/{year:04d}/{month:02d}/index.html"}
+        pages.add(f"dates/{year:04d}/{month:02d}/index.html")
     return pages
 
 
@@ -215,6 +275,41 @@ def paper_links(page: linkcheck.ParsedPage) -> list[str]:
     return [match[1] for target in linkcheck.targets(page) if (match := PAPER_LINK.fullmatch(target))]
 
 
+def _with_class(page: linkcheck.ParsedPage, name: str) -> list[ElementTree.Element]:
+    return [element for element in linkcheck.elements(page.document) if name in (element.get("class") or "").split()]
+
+
+def _slugs_in(page: linkcheck.ParsedPage, element: ElementTree.Element) -> list[str]:
+    found = []
+    for link in element.iter():
+        if linkcheck.local_name(link) == "a" and (match := PAPER_LINK.fullmatch(linkcheck.resolve(page.path, link.get("href") or "") or "")):
+            found.append(match[1])
+    return list(dict.fromkeys(found))
+
+
+def card_slugs(page: linkcheck.ParsedPage) -> list[str]:
+    """The papers a page shows as cards, in order."""
+    return [_slugs_in(page, card)[0] for card in _with_class(page, "paper-card")]
+
+
+def section_slugs(page: linkcheck.ParsedPage, name: str) -> list[str]:
+    """The papers linked from the elements of class ``name`` (``top-papers``), in order."""
+    return [slug for element in _with_class(page, name) for slug in _slugs_in(page, element)]
+
+
+def card_meta(page: linkcheck.ParsedPage, slug: str) -> ElementTree.Element:
+    """The metadata line of the card of ``slug``."""
+    (card,) = [card for card in _with_class(page, "paper-card") if _slugs_in(page, card)[:1] == [slug]]
+    (meta,) = [element for element in card.iter() if "meta" in (element.get("class") or "").split()]
+    return meta
+
+
+def page_meta(page: linkcheck.ParsedPage) -> ElementTree.Element:
+    """The metadata line of a paper page, in its header."""
+    (header,) = _with_class(page, "paper-header")
+    return next(element for element in header.iter() if "meta" in (element.get("class") or "").split())
+
+
 def unified(expected: str, actual: str, expected_name: str, actual_name: str) -> str:
     return "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True), expected_name, actual_name))
 
@@ -280,7 +375,14 @@ def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return _built("fixture", copy_fixture(folder / "project"), folder / "site")
 
 
-@pytest.fixture(scope="module", params=["seed", "fixture_site"])
+@pytest.fixture(scope="module")
+def rich(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """tests/rich_site.py: the fixture site plus converted Hugging Face API papers (organisations, upvotes)."""
+    folder = tmp_path_factory.mktemp("rich")
+    return _built("rich", rich_site.rich_project(folder / "project"), folder / "site")
+
+
+@pytest.fixture(scope="module", params=["seed", "fixture_site", "rich"])
 def built(request: pytest.FixtureRequest) -> Built:
     return request.getfixturevalue(request.param)
 
@@ -292,7 +394,7 @@ def test_seed_builds_46_paper_pages(seed: Built) -> None:
     assert len(seed.entries) == 46
     assert re.search(r"\bbuilt 46 papers\b", seed.run.stdout), seed.run.stdout
     built_papers = {path for path in files_of(seed.out) if path.startswith("papers/") and path.endswith(".html")}  # citations: cite.bib/json beside
-    assert built_papers == {entry.page for entry in seed.entries}
+    assert built_papers == {entry.page for entry in seed.entries} | {"papers/index.html"}  # and the list of every paper
 
 
 def test_seed_has_year_month_undated_and_paginated_pages(seed: Built) -> None:
@@ -383,11 +485,117 @@ def test_pagination_links_each_page_to_its_neighbours(built: Built) -> None:
 
 
 def test_month_pages_list_their_papers_and_year_pages_their_months(built: Built) -> None:
+    """A month page shows its three most discussed papers first (when one has a count), then all of them."""
     for (year, month), members in months(built.entries).items():
         page = built.page(f"dates/{year:04d}/{month:02d}/index.html")
-        assert paper_links(page) == [entry.slug for entry in members], page.path
+        top = most_discussed(members)[:3]
+        assert paper_links(page) == list(dict.fromkeys([entry.slug for entry in top + members])), page.path
+        assert card_slugs(page) == [entry.slug for entry in members], page.path
+        assert section_slugs(page, "top-papers") == [entry.slug for entry in top], page.path
         year_page = built.page(f"dates/{year:04d}/index.html")
         assert f"dates/{year:04d}/{month:02d}/index.html" in linkcheck.targets(year_page)
+
+
+def test_year_pages_show_their_chart_their_most_discussed_and_every_paper_as_a_card(built: Built) -> None:
+    size = built.config.page_size * YEAR_PAGE_FACTOR
+    for year, members in years(built.entries).items():
+        paths = listing_pages(f"dates/{year:04d}/", members, size)
+        first = built.page(paths[0])
+        charts = [element for element in linkcheck.elements(first.document) if "chart" in (element.get("class") or "").split()]
+        assert len(charts) == 1 and linkcheck.local_name(charts[0]) == "svg", first.path
+        bars = {linkcheck.resolve(first.path, link.get("href") or "") for link in charts[0].iter() if linkcheck.local_name(link) == "a"}
+        assert bars == {f"dates/{year:04d}/{month:02d}/index.html" for (y, month) in months(members) if y == year}, first.path
+        top = most_discussed(members)[:3]
+        assert section_slugs(first, "top-papers") == [entry.slug for entry in top], first.path
+        shown = [slug for path in paths for slug in card_slugs(built.page(path))]
+        assert shown == [entry.slug for entry in members], f"{built.name}: cards of {year}"
+        for path in paths[1:]:
+            page = built.page(path)
+            assert not section_slugs(page, "top-papers") and not section_slugs(page, "chart"), path
+
+
+def test_cards_and_paper_pages_show_counts_and_link_the_organisation(built: Built) -> None:
+    """Every card (on the paper's month or undated listing) and every paper page: "N comments · N upvotes"
+    where the listing gave them, and the organisation's name linked to its page."""
+    size = built.config.page_size
+    undated = [entry for entry in built.entries if entry.date is None]
+    for entry in built.entries:
+        if entry.date is not None:
+            listing = built.page(f"dates/{entry.date.year:04d}/{entry.date.month:02d}/index.html")
+        else:
+            listing = built.page(listing_pages("dates/undated/", undated, size)[undated.index(entry) // size])
+        for page, meta in ((listing, card_meta(listing, entry.slug)), (built.page(entry.page), page_meta(built.page(entry.page)))):
+            text = " ".join("".join(meta.itertext()).split())
+            for count, noun in ((entry.comments, "comment"), (entry.upvotes, "upvote")):
+                if count is None:
+                    assert noun not in text, (page.path, entry.slug, text)
+                else:
+                    assert f"{count} {noun}{'' if count == 1 else 's'}" in text, (page.path, entry.slug, text)
+            org_links = [link for link in meta.iter() if linkcheck.local_name(link) == "a" and "org" in (link.get("class") or "").split()]
+            if entry.org is None:
+                assert not org_links, (page.path, entry.slug)
+            else:
+                (link,) = org_links
+                assert linkcheck.resolve(page.path, link.get("href") or "") == f"orgs/{org_slug(entry.org[0])}/index.html"
+                assert link.text == entry.org[1]
+
+
+def test_organisations_index_lists_every_organisation_with_its_count(built: Built) -> None:
+    page = built.page("orgs/index.html")
+    expected = orgs(built.entries)
+    listed = [slug for listing in _with_class(page, "org-list") for link in listing.iter("a") for slug in [linkcheck.resolve(page.path, link.get("href") or "")]]
+    assert listed == [f"orgs/{slug}/index.html" for slug in expected]
+    rows = [" ".join("".join(item.itertext()).split()) for listing in _with_class(page, "org-list") for item in listing.findall("li")]
+    names = [members[0].org[1] if members[0].org else "" for members in expected.values()]
+    assert rows == [f"{name} {len(members)} paper{'' if len(members) == 1 else 's'}" for name, members in zip(names, expected.values(), strict=True)]
+    if built.name == "rich":
+        assert len(expected) >= 3  # hand-written, converted from the API and from the fixture
+    for slug, members in expected.items():
+        _check_feed(built, f"orgs/{slug}/feed.xml", members, f"orgs/{slug}/")
+        first = built.page(f"orgs/{slug}/index.html")
+        assert f"orgs/{slug}/feed.xml" in linkcheck.targets(first)
+
+
+def test_most_discussed_says_which_papers_it_leaves_out(built: Built) -> None:
+    left_out = sum(not entry.discussed for entry in built.entries)
+    text = " ".join("".join(built.page("top/index.html").document.itertext()).split())
+    if left_out:
+        assert f"{left_out} paper{' whose listing gave' if left_out == 1 else 's whose listings gave'} neither count" in text
+    else:
+        assert "left out" not in text
+    if built.name == "rich":
+        assert most_discussed(built.entries)[0].slug == "llama-2-open-foundation-and-fine-tuned-chat-models"  # 20 comments
+
+
+def test_every_paper_page_lists_titles_dates_and_tags_by_year(built: Built) -> None:
+    """papers/index.html: a section per year (newest first), undated last, each paper's title, date and tags; no abstracts."""
+    page = built.page("papers/index.html")
+    groups: dict[str, list[Entry]] = {str(year): members for year, members in sorted(years(built.entries).items(), reverse=True)}
+    if any(entry.date is None for entry in built.entries):
+        groups["Undated"] = [entry for entry in built.entries if entry.date is None]
+    sections = [element for element in linkcheck.elements(page.document) if linkcheck.local_name(element) == "section"]
+    assert [" ".join((section.find("h2").text or "").split()) for section in sections] == list(groups)
+    for section, members in zip(sections, groups.values(), strict=True):
+        rows = section.findall("./ol/li")
+        assert len(rows) == len(members)
+        for row, entry in zip(rows, members, strict=True):
+            link = row.find("a")
+            assert link is not None and linkcheck.resolve(page.path, link.get("href") or "") == entry.page
+            assert " ".join("".join(link.itertext()).split()) == entry.title
+            text = " ".join("".join(row.itertext()).split())
+            assert (entry.date is None) or entry.date.isoformat() in text, text
+            assert all(tag in text for tag in entry.tags), text
+    assert not [element for element in linkcheck.elements(page.document) if "excerpt" in (element.get("class") or "")]
+    assert "papers/index.html" in linkcheck.targets(built.page("index.html"))
+
+
+def test_the_search_page_without_javascript_points_at_every_paper(built: Built) -> None:
+    page = built.page("search/index.html")
+    (note,) = [element for element in linkcheck.elements(page.document) if linkcheck.local_name(element) == "noscript"]
+    links = [linkcheck.resolve(page.path, link.get("href") or "") for link in note.iter() if linkcheck.local_name(link) == "a"]
+    assert "papers/index.html" in links
+    text = " ".join("".join(note.itertext()).split())
+    assert "Ctrl+F" in text and "Cmd+F" in text
 
 
 def test_tag_and_date_indexes_link_every_tag_month_and_year(built: Built) -> None:
@@ -549,10 +757,10 @@ BAD_PAGES = {
     "date-yesterday": ("---\ntitle: A title\ntags: [reasoning]\ndate: yesterday\n---\n\nBody.\n", 4, "'date' must be a date"),
     "date-number": ("---\ntitle: A title\ndate: 20240101\n---\n\nBody.\n", 3, "'date' must be a date"),
     "tags-a-string": ("---\ntitle: A title\ntags: reasoning\n---\n\nBody.\n", 3, "'tags' must be a list"),
-    "tags-numbers": ("---\ntitle: A title\ntags: [1, 2]\n---\n\nBody.\n", 3, "'tags' must be a list"),
-    "tags-mappings": ("---\ntitle: A title\n\ntags:\n- name: reasoning\n---\n\nBody.\n", 4, "'tags' must be a list"),
-    "tag-with-markup": ("---\ntitle: A title\ntags: ['<script>alert(1)</script>']\n---\n\nBody.\n", 3, "'tags' must be a list"),
-    "tag-escaping": ("---\ntitle: A title\ntags: [../../etc]\n---\n\nBody.\n", 3, "'tags' must be a list"),
+    "tags-numbers": ("---\ntitle: A title\ntags: [1, 2]\n---\n\nBody.\n", 3, "'tags': item 1 is not text (1)"),
+    "tags-mappings": ("---\ntitle: A title\n\ntags:\n- name: reasoning\n---\n\nBody.\n", 5, "'tags': item 1 is not text"),
+    "tag-with-markup": ("---\ntitle: A title\ntags: ['<script>alert(1)</script>']\n---\n\nBody.\n", 3, "is not a tag name (lowercase words joined by hyphens); write it as 'script-alert-1-script'"),
+    "tag-escaping": ("---\ntitle: A title\ntags: [../../etc]\n---\n\nBody.\n", 3, "tag '../../etc' is not a tag name"),
     "slug-escaping": ("---\ntitle: A title\nslug: ../../etc\n---\n\nBody.\n", 3, "'slug' must be"),
     "slug-absolute": ("---\ntitle: A title\nslug: /etc/passwd\n---\n\nBody.\n", 3, "'slug' must be"),
     "no-front-matter": ("title: A title\n\nBody.\n", 1, "must start with a '---' line"),
@@ -801,6 +1009,7 @@ def test_editing_an_abstract_rewrites_only_the_pages_that_show_it(seed_project: 
     assert edited.body in text
     source.write_text(text.replace(edited.body, f"Edited first words. {edited.body}"), encoding="utf-8")
 
+    related_before = _related_lists(out)
     before = snapshot(out)
     run = build_ok(root, out, "-v")
     changed = changed_files(before, snapshot(out))
@@ -811,18 +1020,35 @@ def test_editing_an_abstract_rewrites_only_the_pages_that_show_it(seed_project: 
     must = {edited.page, home_page}
     if edited in newest_dated(entries, config.feed_size):
         must.add("feed.xml")
-    may = set(must) | {"feed.xml", f"dates/{edited.date.year:04d}/index.html", f"dates/{edited.date.year:04d}/{edited.date.month:02d}/index.html"}
+    year = years(entries)[edited.date.year]
+    year_page = listing_pages(f"dates/{edited.date.year:04d}/", year, size * YEAR_PAGE_FACTOR)[year.index(edited) // (size * YEAR_PAGE_FACTOR)]
+    may = set(must) | {"feed.xml", year_page, f"dates/{edited.date.year:04d}/{edited.date.month:02d}/index.html"}
     for tag in edited.tags:
         members = [entry for entry in entries if tag in entry.tags]
         may |= {listing_pages(f"tags/{tag}/", members, size)[members.index(edited) // size], f"tags/{tag}/feed.xml"}
+    for slug, members in orgs(entries).items():
+        if edited in members:
+            may |= {listing_pages(f"orgs/{slug}/", members, size)[members.index(edited) // size], f"orgs/{slug}/feed.xml"}
+    top = most_discussed(entries)
+    if edited in top:
+        may.add(listing_pages("top/", top, size)[top.index(edited) // size])
     neighbours = {entries[index].page for index in (position - 1, position + 1) if 0 <= index < len(entries)}
     may |= neighbours
+    # New words move term weights, so other papers' related papers may change: their pages and the open data show them.
+    related_after = _related_lists(out)
+    relisted = {entry.page for entry in entries if related_before.get(entry.slug) != related_after.get(entry.slug)}
+    may |= relisted | ({"api/papers.json"} if relisted else set())
     assert must <= changed, f"not rewritten: {sorted(must - changed)}"
     unexpected = {path for path in changed - may if not path.startswith("search/")}
     assert not unexpected, f"rewritten although they do not show the abstract: {sorted(unexpected)}"
-    unrelated = {entry.page for entry in entries} - {edited.page} - neighbours
+    unrelated = {entry.page for entry in entries} - {edited.page} - neighbours - relisted
     assert not unrelated & changed
-    assert not {"tags/index.html", "dates/index.html", "sitemap.xml", "404.html", "static/style.css"} & changed
+    assert not {"tags/index.html", "dates/index.html", "sitemap.xml", "404.html", "static/style.css", "papers/index.html", "orgs/index.html"} & changed
+
+
+def _related_lists(out: Path) -> dict[str, list[str]]:
+    """Each paper's related papers, by slug, from the open data (which lists what the pages show)."""
+    return {paper["slug"]: paper["related"] for paper in json.loads((out / "api" / "papers.json").read_text(encoding="utf-8"))["papers"]}
 
 
 def test_deleting_a_paper_removes_the_files_it_produced(seed_project: tuple[Path, Path]) -> None:

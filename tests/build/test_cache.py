@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import uuid
@@ -17,6 +18,7 @@ import sitegen.build.build
 import sitegen.build.cache
 import sitegen.build.load
 from sitegen.build.build import BuildSession, build
+from sitegen.build.cache import _VERSION as CACHE_VERSION
 from sitegen.build.state import build_state, read_state, write_state
 from sitegen.config import Config, load_config
 from sitegen.content.frontmatter import parse_page
@@ -136,8 +138,10 @@ def test_editing_one_paper_renders_only_the_pages_that_show_it(project: Path, tm
     renders.clear()
     page = first_paper(project)
     slug = page.stem
+    related_before = _related(out)
     page.write_text(page.read_text(encoding="utf-8").replace("\n\n", "\n\nAn added sentence. ", 1), encoding="utf-8")
     build(load_config(project), out)
+    related_after = _related(out)
     assert f"papers/{slug}/index.html" in renders
     assert len(renders) < total / 3, renders
     site_wide = {"tags/index.html", "dates/index.html"}  # they list every tag and month, so they count as showing it
@@ -146,7 +150,14 @@ def test_editing_one_paper_renders_only_the_pages_that_show_it(project: Path, tm
         shown = slug in (out / path).read_text(encoding="utf-8")
         neighbour = path.startswith("papers/") and f"papers/{slug}/" in (out / path).read_text(encoding="utf-8")
         same_tag = path.startswith(tag_folders)  # every page of a tag's listing carries the whole tag
-        assert shown or neighbour or same_tag, path
+        other = path.removeprefix("papers/").removesuffix("/index.html")
+        new_related = path.startswith("papers/") and related_before.get(other) != related_after.get(other)  # its words' weights moved
+        assert shown or neighbour or same_tag or new_related, path
+
+
+def _related(out: Path) -> dict[str, list[str]]:
+    """Each paper's related papers, from the open data (the pages list the same)."""
+    return {paper["slug"]: paper["related"] for paper in json.loads((out / "api" / "papers.json").read_text(encoding="utf-8"))["papers"]}
 
 
 def test_a_hand_edited_output_file_is_repaired(project: Path, tmp_path: Path) -> None:
@@ -298,7 +309,7 @@ def test_a_cache_of_the_wrong_shape_is_ignored_with_one_warning(
     shutil.rmtree(state)
     shutil.copytree(pristine, state, symlinks=True)
     shutil.rmtree(state / "tree", ignore_errors=True)
-    write_state(state / name, name.removesuffix(".json"), 4, payload)
+    write_state(state / name, name.removesuffix(".json"), CACHE_VERSION, payload)
     report = build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == before
     if payload is not None:
@@ -314,11 +325,11 @@ def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
     state = build_state(work / "project", work / "out").folder
     shutil.copytree(pristine, state, symlinks=True, dirs_exist_ok=True)
     shutil.rmtree(state / "tree", ignore_errors=True)
-    cached = read_state(state / "papers.json", "papers", 4)
+    cached = read_state(state / "papers.json", "papers", CACHE_VERSION)
     for entry in cached.values():
         entry[2][0] = None  # slug
         entry[2][1] = None  # title
-    write_state(state / "papers.json", "papers", 4, cached)
+    write_state(state / "papers.json", "papers", CACHE_VERSION, cached)
     report = build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == before
     assert not any("papers/None/" in data.decode("utf-8", "replace") for data in published(work / "out").values())
@@ -336,9 +347,9 @@ def test_a_search_record_missing_its_shards_rebuilds_them(
     state = build_state(work / "project", work / "out").folder
     shutil.copytree(pristine, state, symlinks=True, dirs_exist_ok=True)
     shutil.rmtree(state / "tree", ignore_errors=True)
-    record = read_state(state / "search.json", "search", 4)
+    record = read_state(state / "search.json", "search", CACHE_VERSION)
     assert len(record["files"]) > 1
     record["files"] = {"search/index.js": record["files"]["search/index.js"]}
-    write_state(state / "search.json", "search", 4, record)
+    write_state(state / "search.json", "search", CACHE_VERSION, record)
     build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == before

@@ -5,6 +5,8 @@ is an HTML injection attempt and one with author names (one of them markup),
 served from 127.0.0.1 by a plain threaded HTTP
 server, and also opened from file://; the same project is built a second
 time with its search index in 8 KiB shards, which the page loads one by one.
+The Sort control is tested on the project of test_search_sort.py (papers
+with comment and upvote counts), built whole and in 4 KiB shards.
 Every test fails on a console error or an uncaught page error.
 """
 
@@ -18,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from search_files import read_search
+from search_files import load_in_node, need_node, read_search
+from test_search_sort import SORTS, expected_order, sort_project
 
 from sitegen.cli import main as sitegen_main
 
@@ -482,7 +485,8 @@ def test_shards_are_searched_as_they_arrive(tab: Tab, sharded_dir: Path, sharded
 
 
 @pytest.mark.parametrize("address", ["search/index.html?q=reasoning", "search/index.html?q=halluc",
-                                     "search/index.html?q=%2Bgraph%20-vision", "search/index.html?q=alignment&tag=surveys"])
+                                     "search/index.html?q=%2Bgraph%20-vision", "search/index.html?q=alignment&tag=surveys",
+                                     "search/index.html?q=reasoning&sort=discussed", "search/index.html?tag=alignment&sort=newest"])
 def test_sharded_index_shows_what_the_single_index_shows(tab: Tab, base_url: str, sharded_url: str, address: str) -> None:
     page = tab.page
     shown = []
@@ -516,7 +520,285 @@ def test_without_javascript_the_page_says_so(browser: Any, base_url: str) -> Non
         notice = page.locator(".search-noscript")
         assert "needs JavaScript" in notice.inner_text()
         hrefs = [link.get_attribute("href") for link in notice.locator("a").all()]
-        assert hrefs == ["../tags/index.html", "../dates/index.html"]
+        assert hrefs == ["../papers/index.html", "../tags/index.html", "../dates/index.html"]  # every paper, for the browser's find
         assert page.locator("#search-filters").is_hidden()
+        assert page.locator("#search-sort").is_hidden()
     finally:
         context.close()
+
+
+# --- sorting ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sort_sites(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The project of test_search_sort.py (the rich site, with comment and upvote counts, plus pages made for
+    ties and missing counts), built whole and in 4 KiB shards."""
+    folder = tmp_path_factory.mktemp("search-sort-browser")
+    root = sort_project(folder / "project")
+    sites = {"single": build(root, folder / "single"), "sharded": build(root, folder / "sharded", "search_shard_kib=4")}
+    assert len(read_search(sites["single"])[0]["shards"]) == 1
+    assert len(read_search(sites["sharded"])[0]["shards"]) >= 4
+    return sites
+
+
+@pytest.fixture(scope="module")
+def sort_urls(sort_sites: dict[str, Path], static_server: Callable[[Path], str]) -> dict[str, str]:
+    return {name: static_server(site) for name, site in sort_sites.items()}
+
+
+SORT_QUERY = "models"
+
+
+@pytest.fixture(scope="module")
+def sorted_refs(sort_sites: dict[str, Path]) -> dict[str, list[str]]:
+    """The papers `SORT_QUERY` finds in each order: search()'s relevance order (in Node), sorted here in Python."""
+    site = sort_sites["single"]
+    store = dict(site_papers(site))
+    (answer,) = load_in_node(need_node(), site, page=[{"query": SORT_QUERY}])["page"]
+    relevance = [ref for ref, _ in answer["hits"]]
+    orders = {sort: expected_order(relevance, store, sort) for sort in SORTS}
+    assert len({tuple(order) for order in orders.values()}) == 3
+    return orders
+
+
+@pytest.fixture(scope="module")
+def sorted_paths(sort_sites: dict[str, Path], sorted_refs: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The same, as the papers' paths (`papers/slug/`)."""
+    store = dict(site_papers(sort_sites["single"]))
+    return {sort: [store[ref]["u"] for ref in refs] for sort, refs in sorted_refs.items()}
+
+
+def result_paths(page: Any) -> list[str]:
+    """Each result's paper, as its path from the site root (`papers/slug/`): two papers may share a title."""
+    hrefs = [link.get_attribute("href") for link in page.locator("#search-results .paper-title a").all()]
+    assert all(href.startswith("../") and href.endswith("index.html") for href in hrefs), hrefs
+    return [href[len("../") : -len("index.html")] for href in hrefs]
+
+
+def sort_select(page: Any) -> Any:
+    return page.get_by_label("Sort", exact=True)
+
+
+def count_queries(page: Any) -> None:
+    """From now on, window.__queries counts the lunr queries the page runs."""
+    page.evaluate(
+        "() => { window.__queries = 0; const query = lunr.Index.prototype.query;"
+        " lunr.Index.prototype.query = function () { window.__queries++; return query.apply(this, arguments) } }"
+    )
+
+
+def test_sort_is_a_labelled_select_in_the_filters(tab: Tab, sort_urls: dict[str, str]) -> None:
+    page = tab.page
+    page.goto(sort_urls["single"] + f"search/index.html?q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    group = page.get_by_role("group", name="Filter and sort results")
+    select = group.get_by_role("combobox", name="Sort")
+    assert select.evaluate("node => node.id") == "search-sort"
+    assert select.locator("option").all_inner_texts() == ["Relevance", "Newest", "Most discussed"]
+    assert select.input_value() == "relevance"
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+def test_choosing_a_sort_reorders_without_searching_again(
+    tab: Tab, sort_urls: dict[str, str], sorted_paths: dict[str, list[str]], build_name: str
+) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(sort_urls[build_name] + f"search/index.html?q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    assert result_paths(page) == sorted_paths["relevance"]
+    status = page.locator("#search-status")
+    count = len(sorted_paths["relevance"])
+    expect(status).to_have_text(f"{count} papers match \u201c{SORT_QUERY}\u201d.")
+    count_queries(page)
+    for sort, note in (("newest", "newest first"), ("discussed", "most discussed first")):
+        sort_select(page).select_option(sort)
+        expect(page).to_have_url(re.compile(rf"\?q={SORT_QUERY}&sort={sort}$"), timeout=15_000)
+        expect(status).to_have_text(f"{count} papers match \u201c{SORT_QUERY}\u201d, {note}.")
+        assert result_paths(page) == sorted_paths[sort]
+    sort_select(page).select_option("relevance")
+    expect(page).to_have_url(re.compile(rf"\?q={SORT_QUERY}$"), timeout=15_000)
+    assert result_paths(page) == sorted_paths["relevance"]
+    assert page.evaluate("window.__queries") == 0, "changing the sort ran the search again"
+    # A new query keeps the chosen sort.
+    sort_select(page).select_option("discussed")
+    page.locator("#site-search-q").fill("echo models")
+    wait_for_search(page, "echo models")
+    expect(page).to_have_url(re.compile(r"\?q=echo\+models&sort=discussed$"), timeout=15_000)
+    assert page.evaluate("window.__queries") > 0, "the count of queries counts nothing"
+    titles = result_titles(page)
+    assert titles[0] == "Llama 2: Open Foundation and Fine-Tuned Chat Models"  # the most comments
+    assert titles.index("Echo Models One") + 1 == titles.index("Echo Models Two")
+
+
+def test_reloading_the_address_restores_the_sort(tab: Tab, sort_urls: dict[str, str], sorted_paths: dict[str, list[str]]) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(sort_urls["single"] + f"search/index.html?q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    sort_select(page).select_option("discussed")
+    expect(page).to_have_url(re.compile(r"&sort=discussed$"), timeout=15_000)
+    page.reload()
+    wait_for_search(page, SORT_QUERY)
+    expect(sort_select(page)).to_have_value("discussed")
+    assert result_paths(page) == sorted_paths["discussed"]
+    # A shared address opens as it was; an unknown sort is relevance.
+    page.goto(sort_urls["single"] + f"search/index.html?sort=newest&q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    expect(sort_select(page)).to_have_value("newest")
+    assert result_paths(page) == sorted_paths["newest"]
+    page.goto(sort_urls["single"] + f"search/index.html?q={SORT_QUERY}&sort=oldest")
+    wait_for_search(page, SORT_QUERY)
+    expect(sort_select(page)).to_have_value("relevance")
+    assert result_paths(page) == sorted_paths["relevance"]
+
+
+def test_back_and_forward_restore_the_sort(tab: Tab, sort_urls: dict[str, str], sorted_paths: dict[str, list[str]]) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(sort_urls["single"] + f"search/index.html?q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    sort_select(page).select_option("newest")
+    expect(page).to_have_url(re.compile(r"&sort=newest$"), timeout=15_000)
+    sort_select(page).select_option("discussed")
+    expect(page).to_have_url(re.compile(r"&sort=discussed$"), timeout=15_000)
+    for step, sort in ((page.go_back, "newest"), (page.go_back, "relevance"), (page.go_forward, "newest"),
+                       (page.go_forward, "discussed")):
+        step()
+        suffix = "" if sort == "relevance" else f"&sort={sort}"
+        expect(page).to_have_url(re.compile(rf"\?q={SORT_QUERY}{re.escape(suffix)}$"), timeout=15_000)
+        expect(sort_select(page)).to_have_value(sort)
+        assert result_paths(page) == sorted_paths[sort], sort
+
+
+def test_sort_works_from_the_keyboard(tab: Tab, sort_urls: dict[str, str], sorted_paths: dict[str, list[str]]) -> None:
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.goto(sort_urls["single"] + f"search/index.html?q={SORT_QUERY}")
+    wait_for_search(page, SORT_QUERY)
+    page.get_by_label("Year", exact=True).focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "search-sort"
+    page.keyboard.press("ArrowDown")
+    expect(page).to_have_url(re.compile(r"&sort=newest$"), timeout=15_000)
+    assert result_paths(page) == sorted_paths["newest"]
+    page.keyboard.press("ArrowDown")
+    expect(page).to_have_url(re.compile(r"&sort=discussed$"), timeout=15_000)
+    assert result_paths(page) == sorted_paths["discussed"]
+    assert page.evaluate("document.activeElement.id") == "search-sort", "re-sorting moved the focus"
+
+
+def test_cards_show_the_counts_as_listing_cards_do(tab: Tab, sort_urls: dict[str, str]) -> None:
+    page = tab.page
+    page.goto(sort_urls["single"] + "search/index.html?q=llama")
+    wait_for_search(page, "llama")
+    card = results(page).first
+    assert card.locator(".paper-title").inner_text() == "Llama 2: Open Foundation and Fine-Tuned Chat Models"
+    assert card.locator(".meta .comments").inner_text() == "20 comments"
+    assert card.locator(".meta .upvotes").inner_text() == "252 upvotes"
+    assert card.locator(".meta").inner_text().endswith("20 comments · 252 upvotes")
+    # The same meta line as the paper's card in the month's listing.
+    shown = card.locator(".meta").inner_text()
+    page.goto(sort_urls["single"] + "dates/2023/07/index.html")
+    listed = page.locator(".paper-card", has=page.get_by_role("link", name="Llama 2: Open Foundation and Fine-Tuned Chat Models"))
+    assert listed.locator(".meta").inner_text() == shown
+
+    page.goto(sort_urls["single"] + "search/index.html?q=title:quoted")
+    wait_for_search(page, "title:quoted")
+    meta = results(page).first.locator(".meta")
+    assert meta.locator(".comments").inner_text() == "0 comments"  # 0 is a count
+    assert meta.locator(".upvotes").inner_text() == "12 upvotes"
+    for query, title, comments, upvotes in (("tiny reasoners", "Tiny Reasoners Can Count & Compare <Numbers>", "2 comments", None),
+                                            ("liked", "Liked Models Nobody Discussed", None, "300 upvotes"),
+                                            ("quiet", "Quiet Models", None, None),
+                                            ("thoughts", "Tree of Thoughts: Deliberate Problem Solving with Large Language Models",
+                                             "1 comment", "15 upvotes")):
+        page.locator("#site-search-q").fill(query)
+        wait_for_search(page, query)
+        card = results(page).first
+        assert card.locator(".paper-title").inner_text() == title
+        for kind, text in (("comments", comments), ("upvotes", upvotes)):
+            counts = card.locator(f".meta .{kind}")
+            assert (counts.inner_text() if counts.count() else None) == text, (title, kind)
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+@pytest.mark.parametrize("address", ["tag=reasoning", "tag=benchmarks", "year=2024"])
+def test_filter_listings_follow_the_sort(
+    tab: Tab, sort_sites: dict[str, Path], sort_urls: dict[str, str], build_name: str, address: str
+) -> None:
+    """A tag or a year without words lists every paper it matches, in the chosen order."""
+    name, value = address.split("=")
+    papers = site_papers(sort_sites["single"])
+    store = dict(papers)
+    matching = [ref for ref, entry in papers
+                if (value in entry.get("g", []) if name == "tag" else entry.get("d", "").startswith(value + "-"))]
+    assert len(matching) >= 3
+    page = tab.page
+    shown = []
+    for sort in SORTS:
+        page.goto(f"{sort_urls[build_name]}search/index.html?{address}&sort={sort}")
+        wait_for_results(page)
+        assert sort_select(page).input_value() == sort
+        expected = [store[ref]["u"] for ref in expected_order(matching, store, sort)]
+        assert result_paths(page) == expected, sort
+        shown.append(expected)
+    assert shown[2] != shown[0], "most discussed should differ from site order here"
+
+
+@pytest.mark.parametrize("sort", ["newest", "discussed"])
+def test_sorted_results_are_right_once_every_shard_is_in(
+    tab: Tab, sort_sites: dict[str, Path], sort_urls: dict[str, str], sorted_refs: dict[str, list[str]], sort: str
+) -> None:
+    """The newest shards' hits show first, in the chosen order; as the others arrive the merged results are sorted again."""
+    from playwright.sync_api import expect
+
+    meta, shards = read_search(sort_sites["sharded"])
+    first = 2  # the newest shard is a single paper that does not say "models"
+    newest = {ref for shard in shards[:first] for ref in shard["refs"]}
+    path_of = dict(zip((ref for shard in shards for ref in shard["refs"]),
+                       (entry["u"] for shard in shards for entry in shard["store"]), strict=True))
+
+    def expected(sort: str, refs: set[str] | None = None) -> list[str]:
+        return [path_of[ref] for ref in sorted_refs[sort] if refs is None or ref in refs]
+
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released or any(route.request.url.endswith(f"/search/shard-{number}.js") for number in range(first)):
+            route.continue_()
+        else:
+            held.append(route)
+
+    page = tab.page
+    page.route("**/search/shard-*.js", hold)
+    other = "discussed" if sort == "newest" else "newest"
+    page.goto(sort_urls["sharded"] + f"search/index.html?q={SORT_QUERY}&sort={other}", wait_until="domcontentloaded")
+    status = page.locator("#search-status")
+    arrived = sum(shard["count"] for shard in meta["shards"][:first])
+    loading = f"Still loading: {arrived} of {meta['documents']} papers searched so far."
+    expect(status).to_contain_text(loading)
+    early = result_paths(page)
+    assert early == expected(other, newest)
+    assert len(early) >= 2, "the newest shards have too few hits for the check to show anything"
+    # Choosing another sort while shards load re-sorts what is in, and the status still says the rest is coming.
+    sort_select(page).select_option(sort)
+    expect(page).to_have_url(re.compile(rf"&sort={sort}$"), timeout=15_000)
+    expect(status).to_contain_text(loading)
+    assert result_paths(page) == expected(sort, newest)
+    assert held, "no shard was held back: the page did not wait for the others"
+
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_search(page, SORT_QUERY)
+    assert result_paths(page) == expected(sort)
+    expect(sort_select(page)).to_have_value(sort)
+    note = "newest first" if sort == "newest" else "most discussed first"
+    expect(status).to_have_text(f"{len(sorted_refs[sort])} papers match \u201c{SORT_QUERY}\u201d, {note}.")

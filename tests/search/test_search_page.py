@@ -455,8 +455,8 @@ def test_url_state_round_trips(node: str, site: Path) -> None:
     const out = {
       options,
       fromStore: s.filterOptions(index.store),
-      formatted: s.formatState({q: 'title:reasoning +graph & co', tag: 'surveys', year: '2024'}),
-      empty: s.formatState({q: '', tag: '', year: ''}),
+      formatted: s.formatState({q: 'title:reasoning +graph & co', tag: 'surveys', year: '2024', sort: 'relevance'}),
+      empty: s.formatState({q: '', tag: '', year: '', sort: 'relevance'}),
       parsed: s.parseState('?q=a%20b%2Bc&tag=surveys&year=2024', options),
       unknown: s.parseState('?q=x&tag=nope&year=1066', options),
     }
@@ -469,9 +469,9 @@ def test_url_state_round_trips(node: str, site: Path) -> None:
     out = json.loads(proc.stdout)
     assert out["formatted"].startswith("?q=")
     assert out["empty"] == ""
-    assert out["back"] == {"q": "title:reasoning +graph & co", "tag": "surveys", "year": "2024"}
-    assert out["parsed"] == {"q": "a b+c", "tag": "surveys", "year": "2024"}
-    assert out["unknown"] == {"q": "x", "tag": "", "year": ""}
+    assert out["back"] == {"q": "title:reasoning +graph & co", "tag": "surveys", "year": "2024", "sort": "relevance"}
+    assert out["parsed"] == {"q": "a b+c", "tag": "surveys", "year": "2024", "sort": "relevance"}
+    assert out["unknown"] == {"q": "x", "tag": "", "year": "", "sort": "relevance"}
     assert out["options"]["years"] == sorted(out["options"]["years"][:-1], reverse=True) + ["undated"]
     assert "surveys" in out["options"]["tags"]
     # The page offers the filters index.js lists before any shard is in: exactly those of the papers.

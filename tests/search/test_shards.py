@@ -270,6 +270,10 @@ def test_store_keeps_each_field_once(seed_documents: list[SearchDocument], tmp_p
             expected["n"] = list(document.authors[:3])
         if len(document.authors) > 3:
             expected["m"] = len(document.authors) - 3
+        if document.comments is not None:
+            expected["c"] = document.comments
+        if document.upvotes is not None:
+            expected["v"] = document.upvotes
         expected["a"] = document.abstract
         assert entry == expected
         assert list(entry) == list(expected)
@@ -280,6 +284,7 @@ def test_store_keeps_each_field_once(seed_documents: list[SearchDocument], tmp_p
     assert (vaswani["n"], vaswani["m"]) == (["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"], 5)
     assert hinton["n"] == ["Geoffrey Hinton", "Oriol Vinyals", "Jeff Dean"] and "m" not in hinton
     assert sixty["m"] == 57
+    assert sum("c" in entry for entry in entries) == 5, "the seed has 5 papers with a comment count"
 
 
 def test_a_paper_known_by_its_author_count_has_no_names(tmp_path: Path) -> None:
@@ -299,6 +304,26 @@ def test_a_paper_known_by_its_author_count_has_no_names(tmp_path: Path) -> None:
     assert shard["docs"][0][fields.index("authors")] == shard["docs"][0][fields.index("keywords")] == []
     assert "5" not in shard["terms"] and "five" in shard["terms"]
     assert {"lecun", "ukasz", "kaiser", "diffus"} <= set(shard["terms"])
+
+
+def test_counts_are_stored_when_known_and_never_indexed(tmp_path: Path) -> None:
+    """`c` (comments) and `v` (upvotes) for the page to show and sort by: 0 is kept, an unknown count left out."""
+    papers = [
+        Paper(slug="both", title="Both", body="Counted twice.", date=dt.date(2025, 1, 3), comments=0, upvotes=12),
+        Paper(slug="comments", title="Comments", body="Counted once.", date=dt.date(2025, 1, 2), comments=37),
+        Paper(slug="neither", title="Neither", body="Never counted.", date=dt.date(2025, 1, 1)),
+    ]
+    documents = search_documents(collect(papers, load_config(ROOT)))
+    assert [(d.comments, d.upvotes) for d in documents] == [(0, 12), (37, None), (None, None)]
+    _, (shard,) = read_search(write_search(tmp_path, search_outputs(documents)))
+    both, comments, neither = shard["store"]
+    assert (both["c"], both["v"]) == (0, 12) and list(both) == ["t", "u", "d", "c", "v", "a"]
+    assert comments["c"] == 37 and "v" not in comments
+    assert "c" not in neither and "v" not in neither
+    assert not {"0", "12", "37"} & set(shard["terms"])
+    bare = [SearchDocument(**{**{name: getattr(d, name) for name in SearchDocument.__slots__}, "comments": None, "upvotes": None})
+            for d in documents]
+    assert fast_index_json(bare) == fast_index_json(documents)
 
 
 def test_meta_lists_the_fast_index_vocabulary(corpus: tuple[str, list[SearchDocument]], tmp_path: Path) -> None:
@@ -433,8 +458,8 @@ def test_outputs_are_deterministic_across_processes(seed_documents: list[SearchD
     assert search_outputs(list(seed_documents), SHARD_KIB["seed"]) == outputs
     docs_file = tmp_path / "docs.json"
     docs_file.write_text(
-        json.dumps([[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords)]
-                    for d in seed_documents]),
+        json.dumps([[d.ref, d.title, d.url, d.date, list(d.tags), d.organisation, d.abstract, list(d.authors), list(d.keywords),
+                     d.comments, d.upvotes] for d in seed_documents]),
         encoding="utf-8",
     )
     program = (
@@ -442,7 +467,8 @@ def test_outputs_are_deterministic_across_processes(seed_documents: list[SearchD
         "from sitegen.search.lunr_index import SearchDocument, fast_index_json\n"
         "from sitegen.search.shards import search_outputs\n"
         "rows = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-        "docs = [SearchDocument(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], tuple(r[7]), tuple(r[8])) for r in rows]\n"
+        "docs = [SearchDocument(r[0], r[1], r[2], r[3], tuple(r[4]), r[5], r[6], tuple(r[7]), tuple(r[8]), r[9], r[10])"
+        " for r in rows]\n"
         "out = search_outputs(docs, int(sys.argv[2]))\n"
         "out['lunr'] = fast_index_json(docs).encode('utf-8')\n"
         "print(json.dumps({k: hashlib.sha256(v).hexdigest() for k, v in sorted(out.items())}))\n"
@@ -477,6 +503,8 @@ def test_fingerprint_follows_searchable_content_and_budget(seed_documents: list[
         {"ref": "new"},
         {"authors": ("Yann LeCun",)},
         {"keywords": ("diffusion models",)},
+        {"comments": 7},
+        {"upvotes": 0},
     ):
         fields = {name: getattr(first, name) for name in SearchDocument.__slots__}
         changed = SearchDocument(**{**fields, **change})

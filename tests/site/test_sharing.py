@@ -90,7 +90,7 @@ def test_a_paper_without_a_summary_is_described_by_its_first_sentences(rich: tup
     tags = meta(seed[1] / "papers" / "ai-alignment-at-your-discretion" / "index.html")
     assert one(tags, "og:description") == (
         "In AI alignment, extensive latitude must be granted to annotators, either human or algorithmic, "
-        "to judge which model outputs are `better' or `safer.' We refer to this latitude as alignment discretion."
+        "to judge which model outputs are ‘better’ or ‘safer.’ We refer to this latitude as alignment discretion."  # TeX quotes
     )
     tags = meta(seed[1] / "papers" / "alignment-faking-in-large-language-models" / "index.html")
     first = one(tags, "og:description")  # one sentence over the limit: cut at a word, as excerpts are

@@ -16,6 +16,9 @@
  *   segments(text, isMatch)    -> text cut into marked / unmarked pieces
  *   snippet(text, isMatch)     -> ~160 characters around the first match
  *   authorLine(entry, isMatch) -> the names a result shows, as segments
+ *   hitOrder(sort, store, positions) -> the comparator of hits for a Sort choice
+ *   sortHits(hits, store, sort, positions) -> a sorted copy of hits
+ *   parseState(search, options), formatState(state) -> the address and back
  *
  * Paper text only ever reaches the page as text nodes (textContent,
  * createTextNode), never as HTML.
@@ -156,7 +159,7 @@
 
   // --- the index, shard by shard ---------------------------------------------
 
-  var FORMAT = "sitegen-search-3";
+  var FORMAT = "sitegen-search-4";
 
   /** Metadata of every posting: the index keeps no positions. lunr only reads it. */
   var NO_METADATA = Object.freeze(Object.create(null));
@@ -366,8 +369,7 @@
 
   /** Hits by score, equal scores in site order: the order of `query`, for hits gathered in pieces. */
   SearchIndex.prototype.ranked = function (hits) {
-    var positions = this.positions;
-    return hits.sort(function (a, b) { return b.score - a.score || positions[a.ref] - positions[b.ref]; });
+    return hits.sort(relevanceOrder(this.positions));
   };
 
   /**
@@ -663,6 +665,83 @@
     return pieces;
   }
 
+  // --- sorting (pure) --------------------------------------------------------
+
+  /**
+   * The orders results can be sorted in, the default first: the values of the
+   * Sort select and of `sort=` in the address.
+   */
+  var SORTS = ["relevance", "newest", "discussed"];
+  var SORT_NOTES = { newest: "newest first", discussed: "most discussed first" };
+
+  /** Relevance: by score, equal scores in site order (newest first): the order lunr's hits are ranked in. */
+  function relevanceOrder(positions) {
+    return function (a, b) { return b.score - a.score || positions[a.ref] - positions[b.ref]; };
+  }
+
+  /** A count of the store, 0 when unknown (left out). */
+  function countOf(value) {
+    return typeof value === "number" ? value : 0;
+  }
+
+  /** Does the listing give the paper a comment or an upvote count (0 counts too)? */
+  function isCounted(entry) {
+    return typeof entry.c === "number" || typeof entry.v === "number";
+  }
+
+  /** ISO dates, newest first; undated after every dated one. */
+  function byDate(a, b) {
+    if (!a || !b) {
+      return a ? -1 : b ? 1 : 0;
+    }
+    return a < b ? 1 : a > b ? -1 : 0;
+  }
+
+  /**
+   * The comparator of hits for `sort` (one of SORTS; anything else is
+   * relevance), given the store and the papers' positions in site order:
+   *   relevance: score, then site order;
+   *   newest:    date (undated last), then relevance;
+   *   discussed: papers with a comment or upvote count first, then
+   *              comments, then upvotes (an unknown count as 0), then date,
+   *              then relevance: the order of the site's "Most discussed"
+   *              listing (sitegen/site/collect.py, most_discussed), with
+   *              relevance before site order; that listing leaves out the
+   *              papers with neither count, which come last here.
+   * Every order ends with relevance, so it is total: the same hits give the
+   * same order whichever shards they came from and in whatever order.
+   */
+  function hitOrder(sort, store, positions) {
+    var relevance = relevanceOrder(positions);
+    function entry(hit) {
+      return store[hit.ref] || {};
+    }
+    if (sort === "newest") {
+      return function (a, b) {
+        return byDate(entry(a).d, entry(b).d) || relevance(a, b);
+      };
+    }
+    if (sort === "discussed") {
+      return function (a, b) {
+        var x = entry(a);
+        var y = entry(b);
+        return (isCounted(y) - isCounted(x)) || countOf(y.c) - countOf(x.c) || countOf(y.v) - countOf(x.v) ||
+          byDate(x.d, y.d) || relevance(a, b);
+      };
+    }
+    return relevance;
+  }
+
+  /** A copy of `hits` in the order `sort` names (hitOrder); `hits` is left as it was. */
+  function sortHits(hits, store, sort, positions) {
+    return hits.slice().sort(hitOrder(sort, store, positions));
+  }
+
+  /** `sort` if it is one of SORTS, else the default (relevance). */
+  function knownSort(sort) {
+    return SORTS.indexOf(sort) === -1 ? SORTS[0] : sort;
+  }
+
   // --- filters and the URL (pure) ------------------------------------------
 
   function yearOf(entry) {
@@ -724,7 +803,10 @@
     return { tags: Object.keys(tags).sort(), years: yearList };
   }
 
-  /** `?q=...&tag=...&year=...` -> {q, tag, year}; unknown tags and years are dropped. */
+  /**
+   * `?q=...&tag=...&year=...&sort=...` -> {q, tag, year, sort}; unknown tags
+   * and years are dropped, and an unknown or missing sort is relevance.
+   */
   function parseState(search, options) {
     var params = new URLSearchParams(search);
     var tag = params.get("tag") || "";
@@ -733,10 +815,13 @@
       tag = options.tags.indexOf(tag) === -1 ? "" : tag;
       year = options.years.indexOf(year) === -1 ? "" : year;
     }
-    return { q: params.get("q") || "", tag: tag, year: year };
+    return { q: params.get("q") || "", tag: tag, year: year, sort: knownSort(params.get("sort") || "") };
   }
 
-  /** {q, tag, year} -> "?q=...&tag=...&year=..." without empty parts ("" when all are empty). */
+  /**
+   * {q, tag, year, sort} -> "?q=...&tag=...&year=...&sort=..." without empty
+   * parts or the default sort ("" when nothing is left).
+   */
   function formatState(state) {
     var params = new URLSearchParams();
     if (state.q) {
@@ -747,6 +832,9 @@
     }
     if (state.year) {
       params.set("year", state.year);
+    }
+    if (state.sort && knownSort(state.sort) !== SORTS[0]) {
+      params.set("sort", knownSort(state.sort));
     }
     var text = params.toString();
     return text ? "?" + text : "";
@@ -817,6 +905,8 @@
     this.more = document.getElementById("search-more");
     this.tagSelect = document.getElementById("search-tag");
     this.yearSelect = document.getElementById("search-year");
+    // A theme's own search.html may predate the Sort select: results are then by relevance.
+    this.sortSelect = document.getElementById("search-sort");
     this.baseTitle = document.title;
     this.timer = null;
     this.failure = "";
@@ -839,8 +929,11 @@
       window.clearTimeout(self.timer);
       self.update(true);
     });
-    [this.tagSelect, this.yearSelect].forEach(function (select) {
-      select.addEventListener("change", function () { self.update(true); });
+    // A new sort re-orders the hits already found (answer() keeps them): no search runs again.
+    [this.tagSelect, this.yearSelect, this.sortSelect].forEach(function (select) {
+      if (select) {
+        select.addEventListener("change", function () { self.update(true); });
+      }
     });
     this.more.addEventListener("click", function () { self.showMore(true); });
     window.addEventListener("popstate", function () {
@@ -893,7 +986,12 @@
   };
 
   SearchPage.prototype.state = function () {
-    return { q: this.input.value, tag: this.tagSelect.value, year: this.yearSelect.value };
+    return {
+      q: this.input.value,
+      tag: this.tagSelect.value,
+      year: this.yearSelect.value,
+      sort: knownSort(this.sortSelect ? this.sortSelect.value : "")
+    };
   };
 
   /** Show what the address says (on load and on back / forward). */
@@ -901,6 +999,9 @@
     var state = parseState(window.location.search, this.options);
     this.input.value = state.q;
     this.fillOptions(state);
+    if (this.sortSelect) {
+      this.sortSelect.value = state.sort;
+    }
     this.render(state);
     this.committed = true;
   };
@@ -974,11 +1075,15 @@
    * search() for `text`. While shards arrive, the text searched last is only
    * searched in the new shards and their hits merged in: re-searching every
    * shard at each arrival made loading 10,000 papers take twice as long.
+   * With no new shard (a filter or the sort changed), the last answer stands.
    */
   SearchPage.prototype.answer = function (text) {
     var index = this.index;
     var last = this.last;
     var answer;
+    if (last && last.text === text && last.parts === index.parts.length) {
+      return last.answer;
+    }
     if (last && last.text === text) {
       var fresh = search(index.from(last.parts), text);
       answer = { mode: fresh.mode, message: fresh.message, hits: index.ranked(last.answer.hits.concat(fresh.hits)) };
@@ -1006,7 +1111,8 @@
       });
     }
     var counts = facets(hits, this.store, state);
-    var shown = filterHits(hits, this.store, state);
+    // Sorted at every render, so the hits merged from a shard that just arrived take their place too.
+    var shown = sortHits(filterHits(hits, this.store, state), this.store, state.sort, this.index.positions);
     this.showCounts(counts);
 
     var sentence;
@@ -1021,7 +1127,8 @@
         "No papers match" + (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
     } else {
       sentence = shown.length + (shown.length === 1 ? " paper matches" : " papers match") +
-        (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
+        (query ? " \u201c" + query + "\u201d" : "") + filtered +
+        (shown.length > 1 && SORT_NOTES[state.sort] ? ", " + SORT_NOTES[state.sort] : "") + ".";
     }
     this.status.textContent = [answer.message, sentence, loading, this.failure].filter(Boolean).join(" ");
     document.title = query ? "\u201c" + query + "\u201d \u2013 " + this.baseTitle : this.baseTitle;
@@ -1093,6 +1200,14 @@
       appendPieces(authors, names);
       meta.appendChild(authors);
     }
+    // The listing's counts, as the other pages' cards show them ("12 comments · 40 upvotes"); 0 is a count.
+    [["c", "comments", "comment"], ["v", "upvotes", "upvote"]].forEach(function (count) {
+      var value = entry[count[0]];
+      if (typeof value === "number") {
+        appendSeparator(meta);
+        meta.appendChild(element("span", { "class": count[1] }, value + " " + count[2] + (value === 1 ? "" : "s")));
+      }
+    });
     item.appendChild(meta);
 
     if (entry.g && entry.g.length) {
@@ -1147,6 +1262,9 @@
     filterHits: filterHits,
     facets: facets,
     filterOptions: filterOptions,
+    SORTS: SORTS,
+    hitOrder: hitOrder,
+    sortHits: sortHits,
     parseState: parseState,
     formatState: formatState
   };
