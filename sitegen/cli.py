@@ -27,11 +27,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    options = "\n".join(f"  {key:<14} {text}" for key, text in OPTION_HELP.items())
+    width = max(map(len, OPTION_HELP))
+    options = "\n".join(f"  {key:<{width}}  {text}" for key, text in OPTION_HELP.items())
     parser = argparse.ArgumentParser(
         prog="sitegen",
-        description="Turn Daily Papers digests into a fast, searchable static site.",
-        epilog=f"configuration keys ([tool.sitegen] in pyproject.toml, or --set KEY=VALUE):\n{options}",
+        description="Turn paper listings (Daily Papers digests, Hugging Face API dumps) into a fast, searchable static site.",
+        epilog=f"configuration keys (sitegen.toml, or [tool.sitegen] in pyproject.toml, or --set KEY=VALUE):\n{options}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sitegen {__version__}")
@@ -43,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    convert = commands.add_parser("convert", parents=[common], help="digests -> content/papers/*.md")
+    convert = commands.add_parser(
+        "convert", parents=[common], help="listings -> content/papers/*.md",
+        description="Turn listings into pages in content/papers/: one page per paper, merged across listings, "
+        "never overwriting what you edited.",
+    )
     convert.add_argument(
         "digests", nargs="*", type=Path, metavar="LISTING",
         help="Daily Papers text digests (.txt) or API dumps (.json, .json.gz) (default: every one in seeds/)",
@@ -52,7 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     convert.add_argument("--force", action="store_true", help="overwrite pages even if edited by hand")
     convert.set_defaults(run=_convert)
 
-    build = commands.add_parser("build", parents=[common], help="content/ -> site/")
+    build = commands.add_parser(
+        "build", parents=[common], help="content/ -> site/",
+        description="Build the site from content/ into site/ (or -o): the new site replaces the old one in one step.",
+    )
     build.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
     build.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
     build.add_argument("-v", "--verbose", action="store_true", help="list every file written or removed")
@@ -60,7 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--page-size", type=int, help="papers per listing page")
     build.set_defaults(run=_build)
 
-    serve = commands.add_parser("serve", parents=[common], help="preview at http://127.0.0.1:8000/, rebuilding on change")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="preview at http://127.0.0.1:8000/, rebuilding on change",
+        description="Build, serve the site on this machine, and rebuild and reload open pages on every change.",
+    )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
@@ -68,7 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
     serve.set_defaults(run=_serve)
 
-    new = commands.add_parser("new", parents=[common], help="create a hand-written paper page")
+    new = commands.add_parser(
+        "new", parents=[common], help="create a hand-written paper page",
+        description="Start a page for a paper from no listing: a draft, with today's date, to fill in.",
+    )
     new.add_argument("title")
     new.add_argument("--date", type=_iso_date, metavar="YYYY-MM-DD", help="paper date (default: today)")
     new.set_defaults(run=_new)
@@ -94,8 +108,11 @@ def _overrides(args: argparse.Namespace, **flags: object) -> dict[str, object]:
     return overrides
 
 
+_FLAGS = {"base_url": "--base-url", "page_size": "--page-size"}
+
+
 def _config(args: argparse.Namespace, **flags: object) -> Config:
-    return load_config(args.root, _overrides(args, **flags))
+    return load_config(args.root, _overrides(args, **flags), {key: _FLAGS.get(key, f"--set {key}") for key in flags})
 
 
 def _convert(args: argparse.Namespace) -> int:
@@ -150,5 +167,5 @@ def _new(args: argparse.Namespace) -> int:
     from sitegen.inputs.convert import new_page
 
     path = new_page(_config(args), args.title, args.date or dt.date.today())
-    print(f"created {path}")
+    print(f"created {path}: a draft (see it with sitegen serve --drafts; delete its draft: true line to publish it)")
     return 0

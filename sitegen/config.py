@@ -7,6 +7,7 @@ passed around as a frozen ``Config`` so no stage reads settings from anywhere el
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -18,6 +19,10 @@ from sitegen.errors import ConfigError
 from sitegen.text import FORBIDDEN, describe
 
 CONFIG_FILE = "pyproject.toml"
+"""Where a project inside a Python repository keeps its settings: the [tool.sitegen] table."""
+SITE_FILE = "sitegen.toml"
+"""Where an archive of its own keeps them (``sitegen init`` writes it): the same keys at the top level."""
+CONFIG_FILES = (SITE_FILE, CONFIG_FILE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ OPTION_HELP: Mapping[str, str] = {
     "page_size": "papers per listing page",
     "feed_size": "papers per Atom feed",
     "content_dir": "folder of Markdown pages",
-    "seeds_dir": "folder of digest .txt files",
+    "seeds_dir": "folder of listings: .txt digests, .json (or .json.gz) API dumps",
     "output_dir": "folder the site is built into",
     "theme_dir": "theme folder (templates/ and static/)",
     "templates_dir": "project templates that override the theme's",
@@ -81,22 +86,41 @@ OPTION_HELP: Mapping[str, str] = {
 }
 
 
-def load_config(root: Path, overrides: Mapping[str, Any] | None = None) -> Config:
-    """Read ``root/pyproject.toml`` (if any), apply overrides, validate everything at once."""
+def load_config(root: Path, overrides: Mapping[str, Any] | None = None, origins: Mapping[str, str] | None = None) -> Config:
+    """Read ``root/sitegen.toml`` or the [tool.sitegen] table of ``root/pyproject.toml``, apply
+    overrides, validate everything at once. Two configurations at once are an error: which one
+    counts would be a guess.
+
+    ``origins`` names where an override came from (``--page-size``); by default ``--set KEY``.
+    """
     if not root.is_dir():
         raise ConfigError(f"{root}: the project folder (--root) is not a folder")
-    config_path = root / CONFIG_FILE
+    site_file, python_file = root / SITE_FILE, root / CONFIG_FILE
     table: dict[str, Any] = {}
-    if config_path.is_file():
-        try:
-            document = tomllib.loads(config_path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{config_path}: not valid TOML: {error}") from None
-        except OSError as error:
-            raise ConfigError(f"{config_path}: cannot read: {error.strerror or error}") from None
-        table = dict(document.get("tool", {}).get("sitegen", {}))
+    where = f"{python_file} [tool.sitegen]"
+    python_table = _read_toml(python_file).get("tool", {}).get("sitegen") if python_file.is_file() else None
+    if site_file.is_file():
+        if python_table is not None:
+            raise ConfigError(
+                f"{site_file}: two configurations: this file and [tool.sitegen] in {python_file}; keep one"
+            )
+        table, where = _read_toml(site_file), str(site_file)
+    elif python_table is not None:
+        table = dict(python_table)
+    sources = dict.fromkeys(table, where)
+    for key in overrides or {}:
+        sources[key] = (origins or {}).get(key, f"--set {key}")
     table.update(overrides or {})
-    return _validate(root, table, config_path)
+    return _validate(root, table, sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
 
 
 def parse_override(assignment: str) -> tuple[str, Any]:
@@ -111,17 +135,19 @@ def parse_override(assignment: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
-def _validate(root: Path, table: Mapping[str, Any], config_path: Path) -> Config:
+def _validate(root: Path, table: Mapping[str, Any], sources: Mapping[str, str]) -> Config:
     defaults = Config()
     known = {f.name for f in fields(Config)} - {"root"}
     problems: list[str] = []
     values: dict[str, Any] = {"root": root}
     for key, value in table.items():
-        if key not in known:
-            problems.append(f"unknown key {key!r} (known keys: {', '.join(sorted(known))})")
-            continue
-        expected = type(getattr(defaults, key))
-        if key == "listing_dates":
+        said = len(problems)
+        expected = type(getattr(defaults, key)) if key in known else None
+        if expected is None:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}"
+            problems.append(f"unknown key {key!r} ({hint})")
+        elif key == "listing_dates":
             values[key] = _listing_dates(value, problems)
         elif expected is bool:
             if isinstance(value, bool):
@@ -141,9 +167,9 @@ def _validate(root: Path, table: Mapping[str, Any], config_path: Path) -> Config
             problems.append(f"'base_url' must be an absolute http(s) URL such as https://example.org/, not {value!r}")
         else:
             values[key] = value.rstrip("/") + "/" if key == "base_url" else value
+        problems[said:] = [f"{sources.get(key, 'configuration')}: {problem}" for problem in problems[said:]]
     if problems:
-        where = f"{config_path} [tool.sitegen]"
-        raise ConfigError("\n".join(f"{where}: {problem}" for problem in problems))
+        raise ConfigError("\n".join(problems))
     return Config(**values)
 
 

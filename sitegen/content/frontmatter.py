@@ -127,10 +127,7 @@ def parse_page(text: str, path: Path, notices: list[Notice] | None = None) -> Pa
         line = 2 + error.problem_mark.line if error.problem_mark is not None else 1
         raise BuildFailed([SourceError(Loc(path, line), str(error.problem))]) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = 2 + mark.line if mark is not None else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise BuildFailed([SourceError(Loc(path, line), f"front matter is not valid YAML: {problem}")]) from None
+        raise BuildFailed([_yaml_error(error, header, path)]) from None
     except ValueError as error:  # PyYAML's int() of a number longer than 4300 digits
         raise BuildFailed([SourceError(Loc(path, 1), f"front matter has a value sitegen cannot read: {error}")]) from None
     finally:
@@ -138,12 +135,58 @@ def parse_page(text: str, path: Path, notices: list[Notice] | None = None) -> Pa
     if not isinstance(values, dict) or not isinstance(document, yaml.MappingNode):
         raise BuildFailed([SourceError(Loc(path, 2), "front matter must be a mapping of keys such as 'title: ...'")])
     lines = {key.value: 2 + key.start_mark.line for key, _ in document.value if isinstance(key, yaml.ScalarNode)}
+    item_lines = {
+        key.value: [2 + item.start_mark.line for item in value.value]
+        for key, value in document.value
+        if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.SequenceNode)
+    }
     for key, value in values.items():
         if _has_controls(value):  # written as escapes such as "\x07" in a quoted value
             line = lines.get(str(key), 2)
             warnings.append(Notice(Loc(path, line), f"removed control characters from {key!r} that feeds cannot carry"))
             values[key] = _cleaned(value)
-    return _paper(values, lines, body, path)
+    return _paper(values, lines, body, path, item_lines)
+
+
+def _yaml_error(error: yaml.YAMLError, header: str, path: Path) -> SourceError:
+    """Where the problem starts, what is there, and the fix: PyYAML reports an unclosed quote where
+    the file ends, but its context mark is where the quote opened."""
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None) or ""
+    header_lines = header.split("\n")
+
+    def shown(mark: Any) -> str:
+        text = header_lines[mark.line].strip() if mark is not None and mark.line < len(header_lines) else ""
+        return f" (line: {text[:80]!r})" if text else ""
+
+    if "quoted scalar" in context and context_mark is not None:
+        quote = header_lines[context_mark.line][context_mark.column : context_mark.column + 1] or "'"
+        fix = f"the {quote} opened here is never closed; end the value with {quote}"
+        if quote == "'":
+            fix += " (an apostrophe inside a '...' value is written twice: '')"
+        return SourceError(Loc(path, 2 + context_mark.line), f"front matter is not valid YAML: {fix}{shown(context_mark)}")
+    mark = problem_mark or context_mark
+    line = 2 + mark.line if mark is not None else 1
+    if "mapping values are not allowed" in problem:
+        fix = "a value containing ': ' must be quoted, e.g. title: 'Foo: Bar'"
+    elif "tab character" in problem:
+        fix = "indent with spaces, not tabs"
+    elif "found character '\\t'" in problem or "cannot start any token" in problem:
+        fix = f"{problem}; quote the value"
+    else:
+        fix = f"{context + ': ' if context else ''}{problem}"
+    return SourceError(Loc(path, line), f"front matter is not valid YAML: {fix}{shown(mark)}")
+
+
+class _BadItem(ValueError):
+    """One item of a list field that cannot be used, with the fix to suggest."""
+
+    def __init__(self, index: int, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.message = message
 
 
 def _has_controls(value: Any) -> bool:
@@ -180,8 +223,11 @@ def _split(text: str, path: Path) -> tuple[str, str]:
     )
 
 
-def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path) -> Paper:
+def _paper(
+    values: dict[Any, Any], lines: dict[str, int], body: str, path: Path, item_lines: dict[str, list[int]] | None = None
+) -> Paper:
     errors: list[SourceError] = []
+    items = item_lines or {}
 
     def loc(key: str) -> Loc:
         return Loc(path, lines.get(key, 2))
@@ -191,8 +237,14 @@ def _paper(values: dict[Any, Any], lines: dict[str, int], body: str, path: Path)
             return None
         try:
             return check(values[key])
+        except _BadItem as bad:
+            where = items.get(key, [])
+            line = where[bad.index] if bad.index < len(where) else lines.get(key, 2)
+            errors.append(SourceError(Loc(path, line), f"'{key}': {bad.message}"))
+            return None
         except (TypeError, ValueError):
-            errors.append(SourceError(loc(key), f"'{key}' must be {need}, not {values[key]!r}"))
+            shown = repr(values[key])
+            errors.append(SourceError(loc(key), f"'{key}' must be {need}, not {shown if len(shown) <= 80 else shown[:77] + '...'}"))
             return None
 
     for key in values:
@@ -304,22 +356,30 @@ def _organisation(value: Any) -> Organisation:
 
 
 def _strings(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
-        raise ValueError
+    if not isinstance(value, list):
+        raise TypeError
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            kind = "empty" if isinstance(item, str) or item is None else f"not text ({item!r})"
+            raise _BadItem(index, f"item {index + 1} is {kind}; write text, or remove the line")
     return tuple(item.strip() for item in value)
 
 
 def _tags(value: Any) -> tuple[str, ...]:
     tags = _strings(value)
-    if not all(is_slug(tag) for tag in tags):
-        raise ValueError
+    for index, tag in enumerate(tags):
+        if not is_slug(tag):
+            hint = "-".join(re.findall(r"[a-z0-9]+", tag.lower()))
+            fix = f"; write it as {hint!r}" if hint else ""
+            raise _BadItem(index, f"tag {tag!r} is not a tag name (lowercase words joined by hyphens){fix}")
     return tuple(dict.fromkeys(tags))
 
 
 def _links(value: Any) -> tuple[str, ...]:
     links = _strings(value)
-    if not all(re.match(r"https?://[^\s]+$", link) for link in links):
-        raise ValueError
+    for index, link in enumerate(links):
+        if not re.match(r"https?://[^\s]+$", link):
+            raise _BadItem(index, f"link {link[:80]!r} is not an http(s) URL; write it as https://...")
     return links
 
 

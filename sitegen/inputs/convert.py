@@ -144,8 +144,16 @@ def read_listing(path: Path, listing_date: dt.date | None, inside: Path | None =
     return Listing(digest.entries, digest.notices)
 
 
+NEW_PAGE_BODY = (
+    "Write the paper's abstract here, in Markdown. Add what you know above: `authors` (a list of names), "
+    "`arxiv`, `doi` or `url`, `tags`. This page is a draft, left out of the site until you delete the "
+    "`draft: true` line."
+)
+
+
 def new_page(config: Config, title: str, date: dt.date) -> Path:
-    """A hand-written page for a paper from no digest; never replaces an existing page."""
+    """A hand-written page for a paper from no listing, as a draft with a placeholder that says what to write,
+    so an empty page never tops the index and the feed; never replaces an existing page."""
     title = " ".join(title.split())
     if not title:
         raise SitegenError("the title is empty: sitegen new \"Title of the paper\"")
@@ -157,7 +165,7 @@ def new_page(config: Config, title: str, date: dt.date) -> Path:
         if os.path.lexists(path):
             raise SitegenError(f"{path} already exists; edit it, or choose another title")
         tags = assign_tags(vocabulary, title, "") if vocabulary else ()
-        paper = Paper(slug=slug, title=title, body="", date=date, tags=tags)
+        paper = Paper(slug=slug, title=title, body=NEW_PAGE_BODY, date=date, tags=tags, draft=True)
         _write(path, render_page(paper).encode("utf-8"))
     return path
 

@@ -41,7 +41,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from sitegen.build.output import MARKER
-from sitegen.config import CONFIG_FILE, Config
+from sitegen.config import CONFIG_FILE, SITE_FILE, Config
 from sitegen.errors import SitegenError
 from sitegen.inputs.convert import LISTING_SUFFIXES
 
@@ -77,10 +77,29 @@ RELOAD_SCRIPT = """<script>(function () {
 """Filled in with ``EVENTS_PATH?since=N``, N being the build the page was served from, so a rebuild
 that finishes between serving the page and the script connecting still reloads it."""
 
-OVERLAY = """<div id="sitegen-error-overlay" role="alert" style="position:fixed;inset:auto 0 0 0;max-height:60vh;\
-overflow:auto;z-index:2147483647;margin:0;padding:1rem 1.25rem;background:#2b0b0b;color:#ffe9e9;\
-font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;border-top:4px solid #ff5c5c">\
-<strong>sitegen: the last rebuild failed; showing the last good site.</strong><pre style="white-space:pre-wrap;margin:.5rem 0 0">%s</pre></div>"""
+_OVERLAY_TEXT = (
+    "all:revert;display:block;box-sizing:border-box;margin:0;padding:0;border:0;background:#2b0b0b;color:#ffe9e9;"
+    "font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;text-align:left;text-shadow:none;"
+)
+"""Every element of the overlay states all it looks like, !important and inline, so no theme rule
+(a light ``pre`` background, say) can make its text unreadable: #ffe9e9 on #2b0b0b is 16:1."""
+
+
+def _important(style: str) -> str:
+    return "".join(f"{rule} !important;" for rule in style.split(";") if rule)
+
+
+OVERLAY = (
+    '<div id="sitegen-error-overlay" role="alert" aria-live="assertive" style="'
+    + _important(
+        _OVERLAY_TEXT + "position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;z-index:2147483647;"
+        "padding:1rem 1.25rem;border-top:4px solid #ff5c5c;color-scheme:dark"
+    )
+    + '"><strong style="' + _important(_OVERLAY_TEXT + "font-weight:700") + '">'
+    "sitegen: the last rebuild failed; showing the last good site.</strong>"
+    '<pre style="' + _important(_OVERLAY_TEXT + "white-space:pre-wrap;margin-top:.5rem;overflow-wrap:anywhere") + '">%s</pre></div>'
+)
+
 
 NOT_BUILT_PAGE = (
     b"<!doctype html><html lang=en><meta charset=utf-8><title>Not built yet</title><body><h1>Not built yet</h1>"
@@ -99,14 +118,28 @@ class ChangeKind(Enum):
     CONFIG = "config"
 
 
+_SED_TEMPORARY = re.compile(r"sed[A-Za-z0-9]{6}")
+_TEMPORARY_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
+
+
+def is_temporary(name: str) -> bool:
+    """Files editors and tools make while saving (vim's .x.swp and 4913, emacs's #x# and .#x, sed -i's
+    sedXXXXXX, downloads' .part), and hidden files, which no stage reads: never a change worth a rebuild."""
+    return (
+        name.startswith((".", "#"))
+        or name.endswith(_TEMPORARY_SUFFIXES)
+        or name == "4913"
+        or _SED_TEMPORARY.fullmatch(name) is not None
+    )
+
+
 def classify(path: Path, config: Config) -> ChangeKind | None:
     """What kind of change a changed path is, or None when it cannot affect the site."""
-    name = path.name
-    if name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name in (".convert-state.json", ".convert-journal.json"):
+    if is_temporary(path.name):
         return None
     root = config.root.resolve()
     path = path.resolve() if path.is_absolute() else (root / path).resolve()
-    if path == root / CONFIG_FILE:
+    if path in (root / CONFIG_FILE, root / SITE_FILE):
         return ChangeKind.CONFIG
     folders = [
         (config.path("seeds_dir"), ChangeKind.SEED),

@@ -189,7 +189,7 @@ def test_an_author_count_round_trips() -> None:
         ("doi", "https://doi.org/10.1/x", "a DOI such as 10.1145/3292500.3330701"),
         ("url", "ftp://example.org", "an http(s) URL of the paper's own page"),
         ("pdf", "paper.pdf", "an http(s) URL of the paper's PDF"),
-        ("authors", "[1, 2]", "a whole number or a list of names"),
+        ("authors", "7.5", "a whole number or a list of names, e.g. [Ada Lovelace, Alan Turing]"),
         ("upvotes", "-1", "a whole number"),
     ],
 )
@@ -198,6 +198,27 @@ def test_an_identifier_of_the_wrong_form_names_its_line_and_the_form(key: str, v
     with pytest.raises(BuildFailed) as failure:
         parse_page(text, Path("p.md"))
     assert str(failure.value.errors[0]).startswith(f"p.md:4: '{key}' must be {expected}"), str(failure.value)
+
+
+def test_a_list_item_of_the_wrong_kind_is_named_on_its_own_line() -> None:
+    with pytest.raises(BuildFailed) as failure:
+        parse_page("---\ntitle: T\nauthors:\n- Ada Lovelace\n- 7\n---\n", Path("p.md"))
+    assert str(failure.value.errors[0]) == "p.md:5: 'authors': item 2 is not text (7); write text, or remove the line"
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens() -> None:
+    text = "---\ntitle: 'Alignment for Honesty\ndate: 2023-12-12\n" + "".join(f"tag{n}: x\n" for n in range(10)) + "---\n"
+    with pytest.raises(BuildFailed) as failure:
+        parse_page(text, Path("p.md"))
+    error = str(failure.value.errors[0])
+    assert error.startswith("p.md:2: front matter is not valid YAML: the ' opened here is never closed"), error
+    assert "'Alignment for Honesty" in error
+
+
+def test_an_unquoted_colon_says_to_quote_the_value() -> None:
+    with pytest.raises(BuildFailed) as failure:
+        parse_page("---\ntitle: Foo: Bar\n---\n", Path("p.md"))
+    assert "p.md:2: front matter is not valid YAML: a value containing ': ' must be quoted" in str(failure.value)
 
 
 @pytest.mark.parametrize("identifier", ["2504.10479", "2504.10470", "2504.10479v12", "cs/0101001", "math.GT/0309136", "1501.00001"])
@@ -308,8 +329,8 @@ def test_round_trip_property(
         ),
         pytest.param(
             "---\ntitle: x\ntags:\n- ok\n- Not A Slug\n---\n",
-            3,
-            "tags",
+            5,  # the item's own line, not the key's
+            "tag 'Not A Slug' is not a tag name (lowercase words joined by hyphens); write it as 'not-a-slug'",
             id="tag not a slug",
         ),
         pytest.param(

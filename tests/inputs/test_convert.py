@@ -799,6 +799,23 @@ def test_failed_write_leaves_the_previous_page_and_no_temp_file(
 # --- sitegen new -----------------------------------------------------------------------------------
 
 
+def test_a_new_page_is_a_dated_draft_that_no_build_publishes(empty_project: Path, tmp_path: Path) -> None:
+    """sitegen new used to put an empty page at the top of the index and the feed."""
+    root = empty_project
+    (root / "templates").mkdir()
+    today = dt.date.today()
+    assert sitegen("new", "--root", str(root), "Not Ready Yet").code == 0
+    (path,) = page_files(root)
+    assert parse_page(path.read_text(encoding="utf-8"), path).date == today
+    out = tmp_path / "out"
+    theme = f"theme_dir={REPO / 'theme'}"
+    assert sitegen("build", "--root", str(root), "-o", str(out), "--set", theme).code == 0
+    assert "Not Ready Yet" not in (out / "index.html").read_text(encoding="utf-8")
+    assert "Not Ready Yet" not in (out / "feed.xml").read_text(encoding="utf-8")
+    assert sitegen("build", "--root", str(root), "-o", str(tmp_path / "drafts"), "--set", theme, "--drafts").code == 0
+    assert "Not Ready Yet" in (tmp_path / "drafts" / "index.html").read_text(encoding="utf-8")
+
+
 def test_new_creates_a_page_and_refuses_to_overwrite(empty_project: Path) -> None:
     root = empty_project
     run = sitegen(
@@ -809,11 +826,9 @@ def test_new_creates_a_page_and_refuses_to_overwrite(empty_project: Path) -> Non
     assert path.name == "a-hand-written-paper.md"
     assert path.read_text(encoding="utf-8").startswith("---\n")
     page = parse_page(path.read_text(encoding="utf-8"), path)
-    assert (page.title, page.date, page.body) == (
-        "A Hand-Written Paper",
-        dt.date(2025, 1, 2),
-        "",
-    )
+    assert (page.title, page.date, page.draft) == ("A Hand-Written Paper", dt.date(2025, 1, 2), True)
+    assert "Write the paper's abstract here" in page.body and "draft: true" in page.body
+    assert "a draft" in run.out
     path.write_text(
         path.read_text(encoding="utf-8") + "\nMy summary.\n", encoding="utf-8"
     )

@@ -916,6 +916,12 @@ CLASSIFIED = [
     ("theme/static/style.css", ChangeKind.STATIC),
     ("theme/static/vendor/lunr/lunr.js", ChangeKind.STATIC),
     ("pyproject.toml", ChangeKind.CONFIG),
+    ("sitegen.toml", ChangeKind.CONFIG),
+    ("content/papers/sed4rvUVu", None),
+    ("content/papers/4913", None),
+    ("content/papers/.some-paper.md.swo", None),
+    ("content/.convert-journal.json", None),
+    ("seeds/daily_papers_2024-06.json.part", None),
     ("content/papers/.#some-paper.md", None),
     ("content/papers/#some-paper.md#", None),
     ("content/papers/some-paper.md~", None),
@@ -1104,6 +1110,37 @@ def test_an_open_page_reloads_by_itself_with_the_new_title(preview: Preview, bro
         page.close()
 
 
+CONTRAST = """(element) => {
+  const rgb = (text) => text.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  let node = element, background = "rgba(0, 0, 0, 0)";
+  while (node && /rgba\\(0, 0, 0, 0\\)|transparent/.test(background)) { background = getComputedStyle(node).backgroundColor; node = node.parentElement; }
+  const [a, b] = [lum(rgb(getComputedStyle(element).color)), lum(rgb(background))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_error_overlay_is_readable_in_both_colour_schemes(preview: Preview, browser: Any, scheme: str) -> None:
+    """The theme styles pre with a light background; the overlay's text must stay readable (4.5:1) and be announced."""
+    page_file = preview.config.papers_dir / f"{PAPER}.md"
+    page_file.write_text(page_file.read_text(encoding="utf-8").replace("\ntitle: ", "\ntitle: 'unclosed ", 1), encoding="utf-8")
+    wait_until(lambda: preview.state.error, "the failed rebuild")
+    context = browser.new_context(color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(f"{preview.url}papers/{PAPER}/", wait_until="load")
+        overlay = page.locator("#sitegen-error-overlay")
+        assert overlay.get_attribute("role") == "alert"
+        assert "never closed" in overlay.inner_text()
+        for part in ("strong", "pre"):
+            ratio = overlay.locator(part).evaluate(CONTRAST)
+            assert ratio >= 4.5, (scheme, part, ratio)
+    finally:
+        context.close()
+
+
 def test_stopping_the_preview_leaves_caches_a_later_build_trusts(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The preview keeps the build caches in memory between saves and writes them when it stops."""
     with running_preview(project) as running:
@@ -1121,3 +1158,17 @@ def test_stopping_the_preview_leaves_caches_a_later_build_trusts(project: Path, 
     report = build(load_config(project), project / "site")
     assert parsed == []
     assert report.result.written == ()
+
+
+def test_an_editors_temporary_files_are_not_named_in_the_log(preview: Preview, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """sed -i writes a sedXXXXXX file beside the page and renames it over the page: one change, the page's."""
+    if shutil.which("sed") is None:
+        pytest.skip("no sed here")
+    page = project / "content" / "papers" / f"{PAPER}.md"
+    capsys.readouterr()
+    subprocess.run(["sed", "-i", "s/^title: /title: Sedded /", str(page)], check=True)
+    wait_until(lambda: served(preview, page_url(PAPER), "Sedded"), "the sed edit")
+    wait_quiet(preview)
+    log = capsys.readouterr().out
+    changed = [line for line in log.splitlines() if " changed: " in line]
+    assert changed and all(line.startswith(f"content/papers/{PAPER}.md changed:") for line in changed), log
