@@ -241,7 +241,7 @@ def copy_theme(folder: Path) -> None:
     shutil.copyfile(ROOT / "content" / "tags.yaml", folder / "content" / "tags.yaml")
     if (folder / "theme").exists():
         shutil.rmtree(folder / "theme")
-    shutil.copytree(ROOT / "theme", folder / "theme")
+    shutil.copytree(ROOT / "sitegen" / "theme", folder / "theme")
 
 
 def write_project(count: int, folder: Path, seed: int = 20261128) -> list[Path]:

@@ -65,8 +65,9 @@ class Result:
 
 def make_project(folder: Path, papers: int) -> Path:
     """A copy of the repository's sources; with ``papers`` > 0, that many generated paper pages instead of the seed's."""
-    for name in ("content", "theme", "seeds"):
+    for name in ("content", "seeds"):
         shutil.copytree(REPO / name, folder / name)
+    shutil.copytree(REPO / "sitegen" / "theme", folder / "theme")
     shutil.copy2(REPO / "pyproject.toml", folder / "pyproject.toml")
     if papers:
         generate_papers(folder / "content" / "papers", papers)

@@ -157,8 +157,9 @@ class Server:
 
 
 def make_project(folder: Path) -> Path:
-    for name in ("content", "theme"):
+    for name in ("content",):
         shutil.copytree(REPO / name, folder / name)
+    shutil.copytree(REPO / "sitegen" / "theme", folder / "theme")
     shutil.copy2(REPO / "pyproject.toml", folder / "pyproject.toml")
     return folder
 

@@ -79,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
     serve.set_defaults(run=_serve)
 
+    init = commands.add_parser(
+        "init", help="start a new archive in FOLDER",
+        description="Start an archive: sitegen.toml, content/tags.yaml (the default tag vocabulary), seeds/ "
+        "with a README, and a .gitignore. Never overwrites a file.",
+    )
+    init.add_argument("folder", nargs="?", type=Path, default=Path("."), metavar="FOLDER", help="where (default: current folder)")
+    init.set_defaults(run=_init)
+
     new = commands.add_parser(
         "new", parents=[common], help="create a hand-written paper page",
         description="Start a page for a paper from no listing: a draft, with today's date, to fill in.",
@@ -160,6 +168,16 @@ def _serve(args: argparse.Namespace) -> int:
     overrides = _overrides(args)
     preview = start_preview(load_config(args.root, overrides), args.output, args.drafts, args.host, args.port, overrides)
     run(preview, args.open)
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    from sitegen.content.starter import start_archive
+
+    for path in start_archive(args.folder):
+        print(f"created {path}")
+    where = "" if args.folder == Path(".") else f"cd {args.folder}, "
+    print(f"next: {where}copy a listing into seeds/, then sitegen convert && sitegen serve")
     return 0
 
 

@@ -23,6 +23,9 @@ CONFIG_FILE = "pyproject.toml"
 SITE_FILE = "sitegen.toml"
 """Where an archive of its own keeps them (``sitegen init`` writes it): the same keys at the top level."""
 CONFIG_FILES = (SITE_FILE, CONFIG_FILE)
+THEME_DIR = "theme"
+BUILTIN_THEME = Path(__file__).parent / "theme"
+"""The theme sitegen ships: used while the project has no theme/ folder of its own."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,7 @@ class Config:
     content_dir: str = "content"
     seeds_dir: str = "seeds"
     output_dir: str = "site"
-    theme_dir: str = "theme"
+    theme_dir: str = THEME_DIR
     templates_dir: str = "templates"
     """Project-level template overrides, taken before the theme's, template by template."""
     tags_file: str = "content/tags.yaml"
@@ -55,7 +58,13 @@ class Config:
     """Listing date of each digest file name that carries no date of its own."""
 
     def path(self, option: str) -> Path:
-        """An option that names a folder or file, resolved against the project root."""
+        """An option that names a folder or file, resolved against the project root.
+
+        The default theme_dir falls back to `BUILTIN_THEME`, so a new archive needs
+        no copy of the theme; a theme/ folder of its own, or any other theme_dir, wins.
+        """
+        if option == "theme_dir" and self.theme_dir == THEME_DIR and not (self.root / self.theme_dir).is_dir():
+            return BUILTIN_THEME
         return self.root / str(getattr(self, option))
 
     @property
@@ -76,7 +85,7 @@ OPTION_HELP: Mapping[str, str] = {
     "content_dir": "folder of Markdown pages",
     "seeds_dir": "folder of listings: .txt digests, .json (or .json.gz) API dumps",
     "output_dir": "folder the site is built into",
-    "theme_dir": "theme folder (templates/ and static/)",
+    "theme_dir": "theme folder (templates/ and static/); without a theme/ folder, the theme sitegen ships",
     "templates_dir": "project templates that override the theme's",
     "tags_file": "tag vocabulary (YAML)",
     "search_shard_kib": "budget of one search index shard in KiB (the browser searches the newest shard first)",

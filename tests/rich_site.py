@@ -20,7 +20,7 @@ from sitegen.cli import main
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE = REPO / "tests" / "fixtures" / "site"
 HF = sorted((REPO / "tests" / "fixtures" / "hf").glob("*.json"))
-THEME = REPO / "theme"
+THEME = REPO / "sitegen" / "theme"
 
 EVERY_KEY_PAGE = """---
 title: '"Quoted" & <b>bold</b>: a page that sets every key'
@@ -68,8 +68,8 @@ def rich_project(destination: Path) -> Path:
     shutil.copytree(FIXTURE, destination)
     config = destination / "pyproject.toml"
     text = config.read_text(encoding="utf-8")
-    assert 'theme_dir = "../../../theme"' in text
-    config.write_text(text.replace('theme_dir = "../../../theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
+    assert 'theme_dir = "../../../sitegen/theme"' in text
+    config.write_text(text.replace('theme_dir = "../../../sitegen/theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
     shutil.copy(REPO / "content" / "tags.yaml", destination / "content" / "tags.yaml")
     papers = destination / "content" / "papers"
     (papers / "a-page-that-sets-every-key.md").write_text(EVERY_KEY_PAGE, encoding="utf-8")

@@ -69,7 +69,7 @@ def write_search(folder: Path, outputs: Mapping[str, bytes]) -> Path:
 def need_node() -> str:
     path = shutil.which("node")
     if path is None:
-        pytest.fail("node not found on PATH: the search tests run theme/static/search.js and lunr.js in Node.js (>= 18)")
+        pytest.fail("node not found on PATH: the search tests run sitegen/theme/static/search.js and lunr.js in Node.js (>= 18)")
     return path
 
 

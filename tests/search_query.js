@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Run the search box's query rewriting (theme/static/search.js, as shipped)
+// Run the search box's query rewriting (sitegen/theme/static/search.js, as shipped)
 // against a built site's index with the vendored lunr.js, so the Python
 // tests see exactly what a visitor would. The index is loaded as the search
 // page loads it: search/index.js, then every shard (tests/site_index.js).

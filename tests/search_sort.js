@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Run search.js's result orders (theme/static/search.js, as shipped) in Node:
+// Run search.js's result orders (sitegen/theme/static/search.js, as shipped) in Node:
 // the comparator on hand-made hits, the `sort=` part of the address, and the
 // orders of real searches on a built site, its shards added one by one as the
 // search page adds them.

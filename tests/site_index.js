@@ -1,6 +1,6 @@
 // Load a built site's search index in Node as the search page does: run
 // search/index.js, then each shard script in order, with a `window`, and add
-// the shards to a SearchIndex (theme/static/search.js).
+// the shards to a SearchIndex (sitegen/theme/static/search.js).
 //
 //   const { loadSiteIndex } = require('./site_index.js')
 //   const { index, meta, timings } = loadSiteIndex(siteDir, { shards: n })

@@ -55,7 +55,8 @@ def test_imports_run_only_downward(path: Path) -> None:
 def test_the_top_level_holds_the_stages_and_only_the_shared_modules() -> None:
     folders = {path.name for path in PACKAGE.iterdir() if path.is_dir() and path.name != "__pycache__"}
     modules = {path.stem for path in PACKAGE.glob("*.py")}
-    assert folders == set(ALLOWED) - {"shared"}
+    assert folders == set(ALLOWED) - {"shared"} | {"theme"}
+    assert not list((PACKAGE / "theme").rglob("*.py")), "the theme is data: templates and static files"
     assert modules == SHARED | {"cli"}
 
 

@@ -54,7 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = folder / "project"
     shutil.copytree(ROOT / "content", project / "content")
     shutil.copy(ROOT / "pyproject.toml", project / "pyproject.toml")
-    (project / "theme").symlink_to(ROOT / "theme")
+    (project / "theme").symlink_to(ROOT / "sitegen" / "theme")
     (project / "content" / "papers" / "tracking-pixel.md").write_text(PIXEL_PAGE, encoding="utf-8")
     (project / "seeds").mkdir()
     for dump in (ROOT / "tests" / "fixtures" / "hf").glob("*.json"):

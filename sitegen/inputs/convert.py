@@ -177,7 +177,7 @@ def _listing_date(path: Path, given: dt.date | None, config: Config) -> dt.date 
 def _vocabulary(config: Config, report: ConvertReport) -> TagVocabulary | None:
     path = config.path("tags_file")
     if not path.is_file():
-        report.notices.append(Notice(Loc(path), "no tag vocabulary here; papers get no tags"))
+        report.notices.append(Notice(Loc(path), "no tag vocabulary here; papers get no tags (sitegen init writes the default one)"))
         return None
     return load_vocabulary(path)
 

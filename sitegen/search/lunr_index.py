@@ -1,6 +1,6 @@
 """Build the prebuilt Lunr search index exactly as lunr.js 2.3.9 would, terms, numbers and scores.
 
-The browser searches with the vendored `theme/static/vendor/lunr/lunr.js`
+The browser searches with the vendored `sitegen/theme/static/vendor/lunr/lunr.js`
 and never tokenizes or stems the papers itself, so every term the Python side puts
 in the index must be the term lunr.js derives from the same word at query
 time. lunr.py 0.8 does not guarantee that, so the text pipeline here is a port

@@ -199,7 +199,7 @@ def _paper_pages(site: Site) -> Iterator[Page]:
         newer = papers[index - 1] if index > 0 else None
         older = papers[index + 1] if index + 1 < len(papers) else None
         context = {"site": site, "title": paper.title, "paper": paper, "newer": newer, "older": older}
-        context["cite"] = paper_citation(site, paper)  # citations: the Cite block (theme/templates/_cite.html)
+        context["cite"] = paper_citation(site, paper)  # citations: the Cite block (sitegen/theme/templates/_cite.html)
         context["related"] = related_papers(site, paper)  # related papers: (paper, shared tags) (sitegen/site/related.py)
         yield Page(f"{paper_path(paper)}index.html", "paper.html", context)
 

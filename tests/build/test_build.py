@@ -49,7 +49,7 @@ from sitegen.errors import BuildFailed
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "site"
 GOLDEN = REPO / "tests" / "golden"
-THEME = REPO / "theme"
+THEME = REPO / "sitegen" / "theme"
 UPDATE_GOLDEN = "python -m pytest tests/build/test_build.py --update-golden"
 GOLDEN_PAGES = ("index.html", "papers/tiny-reasoners/index.html", "tags/reasoning/index.html", "dates/2024/index.html")
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -170,7 +170,7 @@ def years(entries: Sequence[Entry]) -> dict[int, list[Entry]]:
 
 
 YEAR_PAGE_FACTOR = 5
-"""A year page holds page_size * 5 cards (theme/README.md)."""
+"""A year page holds page_size * 5 cards (sitegen/theme/README.md)."""
 
 
 def listings(entries: Sequence[Entry]) -> dict[str, list[Entry]]:
@@ -319,8 +319,8 @@ def copy_fixture(destination: Path) -> Path:
     shutil.copytree(FIXTURE, destination)
     config = destination / "pyproject.toml"
     text = config.read_text(encoding="utf-8")
-    assert 'theme_dir = "../../../theme"' in text
-    config.write_text(text.replace('theme_dir = "../../../theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
+    assert 'theme_dir = "../../../sitegen/theme"' in text
+    config.write_text(text.replace('theme_dir = "../../../sitegen/theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
     return destination
 
 

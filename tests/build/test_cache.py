@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     shutil.copytree(REPO / "content", root / "content")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    (root / "theme").symlink_to(REPO / "theme")
+    (root / "theme").symlink_to(REPO / "sitegen" / "theme")
     return root
 
 
@@ -76,7 +76,7 @@ def delete_paper(root: Path) -> None:
 def override_template(root: Path) -> None:
     templates = root / "templates"
     templates.mkdir(exist_ok=True)
-    source = (REPO / "theme" / "templates" / "paper.html").read_text(encoding="utf-8")
+    source = (REPO / "sitegen" / "theme" / "templates" / "paper.html").read_text(encoding="utf-8")
     (templates / "paper.html").write_text(source.replace("<article", "<article data-override"), encoding="utf-8")
 
 
@@ -218,7 +218,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "site"
 
 def fixture_config(project: Path) -> Config:
     """The fixture site's configuration, wherever it was copied to (its theme_dir is relative to tests/)."""
-    return load_config(project, {"theme_dir": str(REPO / "theme")})
+    return load_config(project, {"theme_dir": str(REPO / "sitegen" / "theme")})
 
 
 @pytest.fixture(scope="module")

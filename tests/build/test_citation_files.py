@@ -65,8 +65,8 @@ def copy_cite_fixture(destination: Path) -> Path:
     shutil.copytree(CITE_FIXTURE, destination)
     config = destination / "pyproject.toml"
     text = config.read_text(encoding="utf-8")
-    assert 'theme_dir = "../../../theme"' in text
-    config.write_text(text.replace('theme_dir = "../../../theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
+    assert 'theme_dir = "../../../sitegen/theme"' in text
+    config.write_text(text.replace('theme_dir = "../../../sitegen/theme"', f"theme_dir = {str(THEME)!r}"), encoding="utf-8")
     return destination
 
 

@@ -136,7 +136,7 @@ def disk(tmp_path: Path) -> Iterator[Path | None]:
 def seed_copy(root: Path) -> Path:
     shutil.copytree(REPO / "content", root / "content")
     shutil.copy(REPO / "pyproject.toml", root / "pyproject.toml")
-    shutil.copytree(REPO / "theme", root / "theme")
+    shutil.copytree(REPO / "sitegen" / "theme", root / "theme")
     return root
 
 

@@ -40,7 +40,7 @@ def fixture_project(tmp_path: Path) -> Path:
     project = tmp_path / "fixture-project"
     shutil.copytree(FIXTURE, project)
     config = project / "pyproject.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('"../../../theme"', repr(str(REPO / "theme"))), encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace('"../../../sitegen/theme"', repr(str(REPO / "sitegen" / "theme"))), encoding="utf-8")
     return project
 
 

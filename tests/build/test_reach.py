@@ -33,7 +33,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for dump in HF.glob("*.json"):
         shutil.copy(dump, project / "seeds" / dump.name)
     (project / "pyproject.toml").write_text(
-        f'[tool.sitegen]\nbase_url = "https://example.org/papers/"\ntheme_dir = {str(REPO / "theme")!r}\n', encoding="utf-8"
+        f'[tool.sitegen]\nbase_url = "https://example.org/papers/"\ntheme_dir = {str(REPO / "sitegen" / "theme")!r}\n', encoding="utf-8"
     )
     assert main(["convert", "--root", str(project)]) == 0
     assert main(["build", "--root", str(project), "-o", str(base / "site")]) == 0

@@ -18,7 +18,7 @@ from sitegen.cli import main
 from sitegen.site.render import markdown_html
 
 REPO = Path(__file__).resolve().parents[2]
-THEME = REPO / "theme"
+THEME = REPO / "sitegen" / "theme"
 DRAFT_WORDS = "Unpublished results that must stay private"
 
 

@@ -44,7 +44,7 @@ from sitegen.text import FORBIDDEN
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "seeds" / "daily-papers-2025-12-11.txt"
 TAGS = REPO / "content" / "tags.yaml"
-THEME = REPO / "theme"
+THEME = REPO / "sitegen" / "theme"
 CHROME = "new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nDaily Papers\n\nbyAK and the research community\n\n"
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -4,7 +4,7 @@ lunr.js is the reference: the browser searches with it and never tokenizes
 or stems the papers itself. The lunr index checked here is `fast_index_json`;
 the site ships it split into shards, which tests/search/test_shards.py shows
 add up to the same bytes. Each test runs the vendored
-`theme/static/vendor/lunr/lunr.js` in Node; without `node` the tests fail,
+`sitegen/theme/static/vendor/lunr/lunr.js` in Node; without `node` the tests fail,
 because skipping would hide the one thing this module exists to check.
 """
 
@@ -37,7 +37,7 @@ from sitegen.search.lunr_index import (
 
 ROOT = Path(__file__).parents[2]
 SEED = ROOT / "seeds" / "daily-papers-2025-12-11.txt"
-LUNR_JS = ROOT / "theme" / "static" / "vendor" / "lunr" / "lunr.js"
+LUNR_JS = ROOT / "sitegen" / "theme" / "static" / "vendor" / "lunr" / "lunr.js"
 QUERY_SCRIPT = Path(__file__).parents[1] / "lunr_query.js"
 
 TAG_WORDS = {

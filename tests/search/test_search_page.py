@@ -1,6 +1,6 @@
 """The search box's query rewriting, run in Node on the real site's index.
 
-`theme/static/search.js` (as shipped, with the vendored lunr.js) turns what a
+`sitegen/theme/static/search.js` (as shipped, with the vendored lunr.js) turns what a
 person types into a lunr query. These tests build the site from this
 repository's content, run a table of queries through `tests/search_query.js`
 and check the hits with the Python port of lunr's text pipeline
@@ -32,7 +32,7 @@ from sitegen.site.collect import collect
 
 ROOT = Path(__file__).parents[2]
 HARNESS = Path(__file__).parents[1] / "search_query.js"
-SEARCH_JS = ROOT / "theme" / "static" / "search.js"
+SEARCH_JS = ROOT / "sitegen" / "theme" / "static" / "search.js"
 SITE_INDEX_JS = Path(__file__).parents[1] / "site_index.js"
 
 Answer = dict[str, Any]
@@ -71,7 +71,7 @@ OTHER_QUERIES = [
 def _need_node() -> str:
     path = shutil.which("node")
     if path is None:
-        message = "node not found on PATH: the search query tests run theme/static/search.js in Node.js"
+        message = "node not found on PATH: the search query tests run sitegen/theme/static/search.js in Node.js"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -92,7 +92,7 @@ def repository_project(folder: Path) -> Path:
     """This repository's content and configuration in a project of its own (a build keeps state in its project)."""
     shutil.copytree(ROOT / "content", folder / "content")
     shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
-    (folder / "theme").symlink_to(ROOT / "theme")
+    (folder / "theme").symlink_to(ROOT / "sitegen" / "theme")
     return folder
 
 

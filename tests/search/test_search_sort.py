@@ -1,6 +1,6 @@
 """Sorting search results: by relevance (the default), newest first, or most discussed.
 
-`theme/static/search.js` sorts hits with `hitOrder` / `sortHits` and keeps the
+`sitegen/theme/static/search.js` sorts hits with `hitOrder` / `sortHits` and keeps the
 choice in the address (`sort=`). These tests run them in Node
 (tests/search_sort.js): on hand-made hits with ties and missing counts, on the
 address, and on real searches of a site with comment and upvote counts

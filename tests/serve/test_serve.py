@@ -55,8 +55,9 @@ T = TypeVar("T")
 
 def make_project(folder: Path) -> Path:
     """A copy of the repository's sources (not its site/) to edit freely."""
-    for name in ("content", "theme", "seeds"):
+    for name in ("content", "seeds"):
         shutil.copytree(REPO / name, folder / name)
+    shutil.copytree(REPO / "sitegen" / "theme", folder / "theme")
     shutil.copy2(REPO / "pyproject.toml", folder / "pyproject.toml")
     return folder
 

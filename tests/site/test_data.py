@@ -233,7 +233,7 @@ def test_papers_json_is_one_paper_a_line_and_stable(sites: dict[str, tuple[Path,
 def test_an_empty_archive_still_validates(tmp_path: Path) -> None:
     root = tmp_path / "empty"
     (root / "content" / "papers").mkdir(parents=True)
-    (root / "pyproject.toml").write_text(f'[tool.sitegen]\ntheme_dir = {str(Path(__file__).parents[2] / "theme")!r}\n', encoding="utf-8")
+    (root / "pyproject.toml").write_text(f'[tool.sitegen]\ntheme_dir = {str(Path(__file__).parents[2] / "sitegen" / "theme")!r}\n', encoding="utf-8")
     out = _built(root, tmp_path / "site")
     papers, schema = load(out)
     assert papers["papers"] == []

@@ -1,4 +1,4 @@
-"""Open Graph and Twitter card tags (theme/templates/base.html, sitegen/site/sharing.py), read back with html5lib.
+"""Open Graph and Twitter card tags (sitegen/theme/templates/base.html, sitegen/site/sharing.py), read back with html5lib.
 
 Every page says what a link preview needs: og:title, og:description, og:type
 (article for a paper, website elsewhere), og:site_name, twitter:card, and,
