@@ -50,6 +50,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from benchmarks.hugo import PAGEFIND_VERSION, hugo_build, page_counts
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WORKDIR = Path(os.environ.get("TMPDIR", "/tmp")) / "sitegen-bench"
 
@@ -343,7 +345,9 @@ def _real_project(source: Path, workdir: Path, repeat: int) -> tuple[Path, int, 
     return project, pages, figures
 
 
-def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | None = None, label: str = "") -> dict[str, Any]:
+def bench(
+    count: int, workdir: Path, repeat: int, hugo: bool, project: Path | None = None, label: str = "", pagefind: bool = False
+) -> dict[str, Any]:
     label = label or str(count)
     if project is None:
         print(f"== {count} papers", flush=True)
@@ -429,12 +433,18 @@ def bench(count: int, workdir: Path, repeat: int, hugo: bool, project: Path | No
                  f"({figures['index_reference_seconds'] / count * 1000:.2f} ms/paper), same bytes as fast_index_json")
     print(line, flush=True)
 
+    figures["sitegen_pages"] = page_counts(out)
     if hugo:
-        from benchmarks.hugo import hugo_build_seconds
-
-        figures["hugo_seconds"] = hugo_build_seconds(project, workdir / f"{label}-hugo", repeat)
-        print(f"  hugo: {figures['hugo_seconds']:.2f} s; sitegen/hugo = "
-              f"{figures['full_seconds'] / figures['hugo_seconds']:.1f}x", flush=True)
+        run = hugo_build(project, workdir / f"{label}-hugo", repeat, pagefind)
+        figures["hugo_seconds"], figures["hugo_pages"] = run.seconds, run.pages
+        print(f"  hugo: {run.seconds:.2f} s; sitegen/hugo = {figures['full_seconds'] / run.seconds:.2f}", flush=True)
+        if run.pagefind_seconds is not None:
+            figures["pagefind_seconds"] = run.pagefind_seconds
+            both = run.seconds + run.pagefind_seconds
+            print(f"  hugo + pagefind {PAGEFIND_VERSION}: {run.seconds:.2f} + {run.pagefind_seconds:.2f} = {both:.2f} s; "
+                  f"hugo+pagefind / sitegen = {both / figures['full_seconds']:.1f}x", flush=True)
+        for tool, counts in (("sitegen", figures["sitegen_pages"]), ("hugo", run.pages)):
+            print(f"  {tool} wrote: " + ", ".join(f"{count:,} {kind}" for kind, count in counts.items()), flush=True)
     return figures
 
 
@@ -445,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     parser.add_argument("--repeat", type=int, default=None, help="runs per figure (median); default 3 up to 1000 papers, else 1")
     parser.add_argument("--hugo", action="store_true", help="also time hugo on the same papers")
+    parser.add_argument("--pagefind", action="store_true", help="with --hugo: also time Pagefind indexing Hugo's output")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -457,10 +468,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     if args.real:
         project, pages, converted = _real_project(args.real, args.workdir, args.repeat or 1)
-        results.append({**converted, **bench(pages, args.workdir, args.repeat or 1, args.hugo, project, label="real")})
+        results.append({**converted, **bench(pages, args.workdir, args.repeat or 1, args.hugo, project, label="real", pagefind=args.pagefind)})
     for count in args.papers:
         repeat = args.repeat if args.repeat is not None else (3 if count <= 1000 else 1)
-        results.append(bench(count, args.workdir, repeat, args.hugo))
+        results.append(bench(count, args.workdir, repeat, args.hugo, pagefind=args.pagefind))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

@@ -12,7 +12,7 @@
 const fs = require('fs')
 const path = require('path')
 
-const lunr = require(path.join(__dirname, '..', 'theme', 'static', 'vendor', 'lunr', 'lunr.js'))
+const lunr = require(path.join(__dirname, '..', 'sitegen', 'theme', 'static', 'vendor', 'lunr', 'lunr.js'))
 
 function main (argv) {
   if (argv.length !== 2) {

@@ -22,7 +22,7 @@ const path = require('path')
 
 const { loadSiteIndex } = require('./site_index.js')
 
-const search = require(path.join(__dirname, '..', 'theme', 'static', 'search.js'))
+const search = require(path.join(__dirname, '..', 'sitegen', 'theme', 'static', 'search.js'))
 
 function pieces (segments) {
   return segments.map(function (piece) { return [piece.text, piece.mark] })

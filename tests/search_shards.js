@@ -23,7 +23,7 @@ const path = require('path')
 
 const { loadSiteIndex, wholeIndexJSON } = require('./site_index.js')
 
-const STATIC = path.join(__dirname, '..', 'theme', 'static')
+const STATIC = path.join(__dirname, '..', 'sitegen', 'theme', 'static')
 const lunr = require(path.join(STATIC, 'vendor', 'lunr', 'lunr.js'))
 const search = require(path.join(STATIC, 'search.js'))
 

@@ -30,7 +30,7 @@ const vm = require('vm')
 
 const { loadSiteIndex } = require('./site_index.js')
 
-const search = require(path.join(__dirname, '..', 'theme', 'static', 'search.js'))
+const search = require(path.join(__dirname, '..', 'sitegen', 'theme', 'static', 'search.js'))
 
 function refs (hits) {
   return hits.map(function (hit) { return hit.ref })

@@ -14,7 +14,7 @@ const fs = require('fs')
 const path = require('path')
 const vm = require('vm')
 
-const STATIC = path.join(__dirname, '..', 'theme', 'static')
+const STATIC = path.join(__dirname, '..', 'sitegen', 'theme', 'static')
 const lunr = require(path.join(STATIC, 'vendor', 'lunr', 'lunr.js'))
 const search = require(path.join(STATIC, 'search.js'))
 

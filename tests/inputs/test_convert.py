@@ -808,7 +808,7 @@ def test_a_new_page_is_a_dated_draft_that_no_build_publishes(empty_project: Path
     (path,) = page_files(root)
     assert parse_page(path.read_text(encoding="utf-8"), path).date == today
     out = tmp_path / "out"
-    theme = f"theme_dir={REPO / 'theme'}"
+    theme = f"theme_dir={REPO / 'sitegen' / 'theme'}"
     assert sitegen("build", "--root", str(root), "-o", str(out), "--set", theme).code == 0
     assert "Not Ready Yet" not in (out / "index.html").read_text(encoding="utf-8")
     assert "Not Ready Yet" not in (out / "feed.xml").read_text(encoding="utf-8")

@@ -32,7 +32,7 @@ import pytest
 from sitegen.build.build import build
 from sitegen.build.output import MARKER, MARKER_TEXT
 from sitegen.cli import main
-from sitegen.config import Config, load_config
+from sitegen.config import BUILTIN_THEME, Config, load_config
 from sitegen.content.frontmatter import parse_page
 from sitegen.errors import SitegenError
 from sitegen.serve.preview import start_preview
@@ -940,9 +940,16 @@ CLASSIFIED = [
 
 @pytest.mark.parametrize(("relative", "kind"), CLASSIFIED, ids=[relative for relative, _ in CLASSIFIED])
 def test_classify(tmp_path: Path, relative: str, kind: ChangeKind | None) -> None:
+    (tmp_path / "theme").mkdir()  # a theme of its own: without one, the theme sitegen ships is watched
     config = Config(root=tmp_path)
     assert classify(tmp_path / relative, config) is kind
     assert classify(Path(relative), config) is kind  # relative paths are taken from the project root
+
+
+def test_without_a_theme_folder_the_shipped_theme_is_watched(tmp_path: Path) -> None:
+    config = Config(root=tmp_path)
+    assert classify(BUILTIN_THEME / "templates" / "paper.html", config) is ChangeKind.TEMPLATE
+    assert classify(BUILTIN_THEME / "static" / "style.css", config) is ChangeKind.STATIC
 
 
 def test_classify_follows_configured_folders(tmp_path: Path) -> None:
