@@ -12,7 +12,8 @@
 //   {"plan": rewriteQuery(query), "mode", "message",
 //    "hits": [{"ref", "score", "terms": {term: [field, ...]},
 //              "title": [[text, marked], ...], "snippet": [[text, marked], ...],
-//              "authors": [[text, marked], ...] (the names a card shows, "et al." included; [] if none)}]}
+//              "authors": [[text, marked], ...] (the names a card shows, "et al." included; [] if none),
+//              "every": matchesEveryWord (listed under "all words")}]}
 // with the tag and year filters applied. Anything written to the console
 // while searching is reported on stderr, which the tests expect empty.
 'use strict'
@@ -46,7 +47,8 @@ function answer (index, store, testCase) {
         terms: terms,
         title: pieces(search.segments(entry.t, search.termMatcher(index, metadata, 'title'))),
         snippet: pieces(search.snippet(entry.a, search.termMatcher(index, metadata, 'abstract'))),
-        authors: pieces(search.authorLine(entry, search.termMatcher(index, metadata, 'authors')))
+        authors: pieces(search.authorLine(entry, search.termMatcher(index, metadata, 'authors'))),
+        every: search.matchesEveryWord(hit, result.required)
       }
     })
   }

@@ -25,10 +25,13 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
 
 * `search/index.js` sets `window.SITEGEN_SEARCH` to
   `{format, lunr, fields, boosts, k1, b, pipeline, documents, fieldLengths,
-  terms, df, tags, years, shards: [{file, count}]}`: `terms` lists the
+  terms, df, tags, years, yearCounts, tagYearCounts, shards: [{file, count}]}`: `terms` lists the
   vocabulary by lunr term number, `df[n]` counts the (document, field)
   pairs holding term n (what `lunr.idf` counts), `fieldLengths` sums each
-  field's length over all papers.
+  field's length over all papers. `yearCounts[j]` counts the papers of
+  `years[j]`, and `tagYearCounts[i][j]` those of `years[j]` tagged
+  `tags[i]`: the filters' counts over the whole archive, which the page
+  shows before anything is typed, before any shard has arrived.
 * `search/shard-K.js` pushes `{refs, terms, docs, store}` onto
   `window.SITEGEN_SEARCH_SHARDS`: `terms` are the shard's own terms in term
   number order; `docs[i][f]` lists the terms of field f of paper `refs[i]`,
@@ -92,7 +95,7 @@ SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
 
 # Bump when the bytes written for the same documents change, so fingerprints
 # taken by an older sitegen no longer match.
-FORMAT = "sitegen-search-4"
+FORMAT = "sitegen-search-5"
 
 SHOWN_AUTHORS = 3
 """Author names a hit shows, as the paper cards of the other pages do; the store keeps only these."""
@@ -280,6 +283,8 @@ def _index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard_s
     years = sorted({document.date[:4] for document in documents if document.date}, reverse=True)
     if any(document.date is None for document in documents):
         years.append("undated")
+    tag_years = Counter((tag, _year(document) or "undated") for document in documents for tag in document.tags)
+    paper_years = Counter(_year(document) or "undated" for document in documents)
     index: dict[str, Any] = {
         "format": FORMAT,
         "lunr": lunr.__TARGET_JS_VERSION__,
@@ -294,6 +299,8 @@ def _index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard_s
         "df": [document_frequency[term] for term in counts.numbers],
         "tags": tags,
         "years": years,
+        "yearCounts": [paper_years[year] for year in years],
+        "tagYearCounts": [[tag_years[tag, year] for year in years] for tag in tags],
         "shards": [{"file": f"shard-{number}.js", "count": size} for number, size in enumerate(shard_sizes)],
     }
     return compact_json(index)

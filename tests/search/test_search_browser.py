@@ -14,16 +14,20 @@ from __future__ import annotations
 
 import re
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lunr.stop_word_filter import WORDS as STOP_WORDS
 from search_files import load_in_node, need_node, read_search
+from test_search_page import all_stems, load_texts
 from test_search_sort import SORTS, expected_order, sort_project
 
 from sitegen.cli import main as sitegen_main
+from sitegen.search.lunr_index import stem, tokenize, trim
 
 ROOT = Path(__file__).parents[2]
 XSS_TITLE = "Xsstrap: Prompt <img src=x onerror=window.__xss=1> injection in paper titles"
@@ -65,7 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def build(root: Path, out: Path, *settings: str) -> Path:
-    overrides = [part for setting in (f"theme_dir={ROOT / 'theme'}", *settings) for part in ("--set", setting)]
+    overrides = [part for setting in (f"theme_dir={ROOT / 'sitegen' / 'theme'}", *settings) for part in ("--set", setting)]
     assert sitegen_main(["build", "--root", str(root), "-o", str(out), *overrides]) == 0
     return out
 
@@ -129,12 +133,16 @@ def tab(context: Any) -> Iterator[Tab]:
     assert opened.errors == []
 
 
+RESULTS = "#search-results > li, #search-results-some > li"
+"""Every result card: those with every word of the query, then those with only some."""
+
+
 def results(page: Any) -> Any:
-    return page.locator("#search-results > li")
+    return page.locator(RESULTS)
 
 
 def result_titles(page: Any) -> list[str]:
-    titles: list[str] = page.locator("#search-results .paper-title").all_inner_texts()
+    titles: list[str] = results(page).locator(".paper-title").all_inner_texts()
     return titles
 
 
@@ -571,7 +579,7 @@ def sorted_paths(sort_sites: dict[str, Path], sorted_refs: dict[str, list[str]])
 
 def result_paths(page: Any) -> list[str]:
     """Each result's paper, as its path from the site root (`papers/slug/`): two papers may share a title."""
-    hrefs = [link.get_attribute("href") for link in page.locator("#search-results .paper-title a").all()]
+    hrefs = [link.get_attribute("href") for link in results(page).locator(".paper-title a").all()]
     assert all(href.startswith("../") and href.endswith("index.html") for href in hrefs), hrefs
     return [href[len("../") : -len("index.html")] for href in hrefs]
 
@@ -628,9 +636,13 @@ def test_choosing_a_sort_reorders_without_searching_again(
     wait_for_search(page, "echo models")
     expect(page).to_have_url(re.compile(r"\?q=echo\+models&sort=discussed$"), timeout=15_000)
     assert page.evaluate("window.__queries") > 0, "the count of queries counts nothing"
+    # The two papers with both words first, then the others, each group most discussed first.
     titles = result_titles(page)
-    assert titles[0] == "Llama 2: Open Foundation and Fine-Tuned Chat Models"  # the most comments
-    assert titles.index("Echo Models One") + 1 == titles.index("Echo Models Two")
+    assert titles[:2] == ["Echo Models One", "Echo Models Two"]
+    assert titles[2] == "Llama 2: Open Foundation and Fine-Tuned Chat Models"  # the most comments
+    expect(page.locator("#search-status")).to_have_text(
+        f"2 papers match all words of \u201cecho models\u201d; {len(titles) - 2} more match some, most discussed first."
+    )
 
 
 def test_reloading_the_address_restores_the_sort(tab: Tab, sort_urls: dict[str, str], sorted_paths: dict[str, list[str]]) -> None:
@@ -802,3 +814,277 @@ def test_sorted_results_are_right_once_every_shard_is_in(
     expect(sort_select(page)).to_have_value(sort)
     note = "newest first" if sort == "newest" else "most discussed first"
     expect(status).to_have_text(f"{len(sorted_refs[sort])} papers match \u201c{SORT_QUERY}\u201d, {note}.")
+
+
+# --- filter counts, all words first, the status line, the box on a phone ----------------------
+
+
+def option_labels(page: Any, label: str) -> list[str]:
+    labels: list[str] = page.get_by_label(label, exact=True).locator("option").all_inner_texts()
+    return labels
+
+
+def year_of(entry: dict[str, Any]) -> str:
+    return entry["d"][:4] if "d" in entry else "undated"
+
+
+def expected_labels(papers: list[tuple[str, dict[str, Any]]], tag: str = "", year: str = "") -> tuple[list[str], list[str]]:
+    """The Tag and Year options as the page should label them for ``papers``: each filter counted with the other applied."""
+    tags = Counter(name for _, entry in papers if not year or year_of(entry) == year for name in entry.get("g", []))
+    years = Counter(year_of(entry) for _, entry in papers if not tag or tag in entry.get("g", []))
+    every_tag = sorted({name for _, entry in papers for name in entry.get("g", [])})
+    dated = sorted({year_of(entry) for _, entry in papers} - {"undated"}, reverse=True)
+    every_year = dated + (["undated"] if "undated" in {year_of(entry) for _, entry in papers} else [])
+    return (["All tags", *(f"{name} ({tags[name]})" for name in every_tag)],
+            ["All years", *(f"{'Undated' if name == 'undated' else name} ({years[name]})" for name in every_year)])
+
+
+def show_every_result(page: Any) -> None:
+    more = page.locator("#search-more")
+    while more.is_visible():
+        more.click()
+
+
+def test_filter_counts_are_the_whole_archive_before_anything_is_typed(tab: Tab, sharded_dir: Path, sharded_url: str) -> None:
+    """No words: each option counts the archive's papers, from search/index.js alone (no shard has arrived)."""
+    from playwright.sync_api import expect
+
+    papers = site_papers(sharded_dir)
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page = tab.page
+    page.route("**/search/shard-*.js", hold)
+    page.goto(sharded_url + "search/index.html", wait_until="domcontentloaded")
+    expect(page.locator("#search-status")).to_contain_text("Type in the search box")
+    tags, years = expected_labels(papers)
+    assert f"safety ({sum('safety' in entry.get('g', []) for _, entry in papers)})" in tags
+    assert option_labels(page, "Tag") == tags
+    assert option_labels(page, "Year") == years
+    assert held and page.evaluate("window.SITEGEN_SEARCH_SHARDS === undefined"), "a shard was read"
+    # A filter without words: the other filter's counts are of the papers it leaves, still before any shard.
+    page.get_by_label("Tag", exact=True).select_option("safety")
+    expect(page).to_have_url(re.compile(r"\?tag=safety$"), timeout=15_000)
+    assert option_labels(page, "Year") == expected_labels(papers, tag="safety")[1]
+    page.get_by_label("Year", exact=True).select_option("2024")
+    assert option_labels(page, "Tag") == expected_labels(papers, year="2024")[0]
+    assert option_labels(page, "Year") == expected_labels(papers, tag="safety")[1]
+
+    released = True
+    for route in held:
+        route.continue_()
+    wait_for_results(page)
+    assert option_labels(page, "Tag") == expected_labels(papers, year="2024")[0]
+    # With words, the counts are over the results, as before.
+    page.goto(sharded_url + "search/index.html?q=alignment")
+    wait_for_search(page, "alignment")
+    show_every_result(page)
+    cards = results(page).all()
+    assert 0 < len(cards) < len(papers)
+    card_tags = Counter(tag for card in cards for tag in card.locator(".tag").all_inner_texts())
+    card_years = Counter(
+        card.locator("time").get_attribute("datetime")[:4] if card.locator("time").count() else "Undated" for card in cards
+    )
+    assert label_counts(option_labels(page, "Tag")) == card_tags
+    assert label_counts(option_labels(page, "Year")) == card_years
+
+
+def label_counts(labels: list[str]) -> dict[str, int]:
+    """{name: n} of the options labelled "name (n)" with n > 0."""
+    counts = {}
+    for label in labels[1:]:
+        match = re.fullmatch(r"(.+) \((\d+)\)", label)
+        assert match is not None, label
+        if int(match.group(2)):
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def every_word_refs(site: Path, project: Path, query: str) -> set[str]:
+    """The papers with every word of a plain-words ``query``, worked out in Python from the papers' own text.
+
+    A word is the stem of a query word that is no stop word; the last one, while being typed, also counts as the
+    start of a longer word of the paper, or, if no word of the site starts with it, as its longest stem there.
+    """
+    meta, _ = read_search(site)
+    vocabulary = meta["terms"]
+    store = dict(site_papers(site))
+    texts = load_texts(project, store)
+    words = [word for word in (trim(token) for token in tokenize(query)) if word]
+    assert not any(":" in word for word in words)
+    typing = query[-1].isalnum()
+    required = [word for word in words if word not in STOP_WORDS]
+
+    def has(terms: set[str], word: str) -> bool:
+        if stem(word) in terms:
+            return True
+        if not (typing and word == words[-1]):
+            return False
+        if any(term.startswith(word) for term in vocabulary):
+            return any(term.startswith(word) for term in terms)
+        stand = next((word[:end] for end in range(len(word) - 1, 3, -1) if word[:end] in vocabulary), None)
+        return stand in terms
+
+    return {ref for ref in store if all(has(all_stems(texts[ref]), word) for word in required)}
+
+
+def group_paths(page: Any) -> tuple[list[str], list[str]]:
+    """The papers listed under "Matching all words" and under "Matching some of the words", by path."""
+    lists = []
+    for selector in ("#search-results", "#search-results-some"):
+        hrefs = [link.get_attribute("href") for link in page.locator(f"{selector} .paper-title a").all()]
+        lists.append([href[len("../") : -len("index.html")] for href in hrefs])
+    return lists[0], lists[1]
+
+
+@pytest.mark.parametrize("build_name", ["single", "sharded"])
+def test_papers_with_every_word_come_first_under_their_own_heading(
+    tab: Tab, request: pytest.FixtureRequest, project: Path, build_name: str
+) -> None:
+    """A pasted title: its paper, the one with all its words, then the rest under "Matching some of the words"."""
+    from playwright.sync_api import expect
+
+    site: Path = request.getfixturevalue("site_dir" if build_name == "single" else "sharded_dir")
+    url: str = request.getfixturevalue("base_url" if build_name == "single" else "sharded_url")
+    store = dict(site_papers(site))
+    every = every_word_refs(site, project, CONTEXT_TITLE)
+    (answer,) = load_in_node(need_node(), site, page=[{"query": CONTEXT_TITLE}])["page"]
+    relevance = [ref for ref, _ in answer["hits"]]
+    assert every <= set(relevance) and len(every) == 1 and 1 < len(relevance) < 50
+    status = f"1 paper matches all words of \u201c{CONTEXT_TITLE}\u201d; {len(relevance) - 1} more match some"
+
+    def expected(sort: str) -> tuple[list[str], list[str]]:
+        order = expected_order(relevance, store, sort)
+        return ([store[ref]["u"] for ref in order if ref in every], [store[ref]["u"] for ref in order if ref not in every])
+
+    page = tab.page
+    page.goto(url + "search/index.html")
+    page.locator("#site-search-q").fill(CONTEXT_TITLE)
+    wait_for_search(page, CONTEXT_TITLE)
+    expect(page.locator("#search-status")).to_have_text(status + ".")
+    assert group_paths(page) == expected("relevance")
+    assert result_titles(page)[0] == CONTEXT_TITLE
+    expect(page.locator("#search-every-heading")).to_be_visible()
+    expect(page.locator("#search-every-heading")).to_have_text("Matching all words")
+    expect(page.locator("#search-some-heading")).to_be_visible()
+    expect(page.locator("#search-some-heading")).to_have_text("Matching some of the words")
+    expect(page.get_by_role("list", name="Matching some of the words").locator("> li")).to_have_count(len(relevance) - 1)
+    # Under the group headings (h2), each paper's title is an h3.
+    assert set(results(page).locator(".paper-title").evaluate_all("nodes => nodes.map(node => node.tagName)")) == {"H3"}
+
+    # Sorting orders each group; the address still says it all.
+    for sort, note in (("newest", "newest first"), ("discussed", "most discussed first")):
+        sort_select(page).select_option(sort)
+        expect(page).to_have_url(re.compile(rf"&sort={sort}$"), timeout=15_000)
+        expect(page.locator("#search-status")).to_have_text(f"{status}, {note}.")
+        assert group_paths(page) == expected(sort), sort
+    page.reload()
+    wait_for_search(page, CONTEXT_TITLE)
+    expect(page.locator("#search-status")).to_have_text(status + ", most discussed first.")
+    assert group_paths(page) == expected("discussed")
+
+    # When every paper found has every word, one list, no headings.
+    page.locator("#site-search-q").fill("halluc")
+    wait_for_search(page, "halluc")
+    expect(page.locator("#search-status")).to_have_text(re.compile(r"^\d+ papers match \u201challuc\u201d, most discussed first\.$"))
+    expect(page.locator("#search-every-heading")).to_be_hidden()
+    expect(page.locator("#search-some-heading")).to_be_hidden()
+    expect(page.locator("#search-results-some > li")).to_have_count(0)
+    assert set(results(page).locator(".paper-title").evaluate_all("nodes => nodes.map(node => node.tagName)")) == {"H2"}
+
+
+def papers_phrase(count: int, adjective: str = "") -> str:
+    return f"{'No' if count == 0 else count} {adjective}{'paper' if count == 1 else 'papers'}"
+
+
+def test_the_status_line_reads_naturally(tab: Tab, site_dir: Path, base_url: str, project: Path) -> None:
+    """Words only, a tag only, a year only, words and filters; no paper, one, many."""
+    from playwright.sync_api import expect
+
+    papers = site_papers(site_dir)
+
+    def listed(tag: str = "", year: str = "") -> int:
+        return sum((not tag or tag in entry.get("g", [])) and (not year or year_of(entry) == year) for _, entry in papers)
+
+    (answer,) = load_in_node(need_node(), site_dir, page=[{"query": "reward model", "tag": "safety", "year": "2025"}])["page"]
+    found = {ref for ref, _ in answer["hits"]}
+    every = len(every_word_refs(site_dir, project, "reward model") & found)
+    some = len(found) - every
+    assert 0 < every < len(found), "the case should have papers with both words and papers with one"
+    both = (f"{papers_phrase(every)} match{'es' if every == 1 else ''} all words of \u201creward model\u201d in 2025,"
+            f" tagged safety; {some} more match{'es' if some == 1 else ''} some.")
+    assert listed(tag="safety") > 1 and listed(year="undated") > 1 and listed(tag="safety", year="2025") > 1
+    cases = [
+        ("tag=safety", f"{listed(tag='safety')} papers tagged safety."),
+        ("year=2024", f"{listed(year='2024')} papers from 2024."),
+        ("tag=safety&year=2025", f"{listed(tag='safety', year='2025')} papers from 2025 tagged safety."),
+        ("year=undated", f"{listed(year='undated')} undated papers."),
+        ("tag=safety&year=2025&sort=newest", f"{listed(tag='safety', year='2025')} papers from 2025 tagged safety, newest first."),
+        ("q=xsstrap", "1 paper matches \u201cxsstrap\u201d."),
+        ("q=xsstrap&year=2025", "1 paper matches \u201cxsstrap\u201d in 2025."),
+        ("q=xsstrap&tag=safety&year=2025", "1 paper matches \u201cxsstrap\u201d in 2025, tagged safety."),
+        ("q=xsstrap&year=2024", "No papers match \u201cxsstrap\u201d in 2024."),
+        ("q=xsstrap&year=undated", "No undated papers match \u201cxsstrap\u201d."),
+        ("q=xylophone", "No papers match \u201cxylophone\u201d."),
+        ("q=reward%20model&tag=safety&year=2025", both),
+    ]
+    page = tab.page
+    for address, sentence in cases:
+        page.goto(f"{base_url}search/index.html?{address}")
+        wait_for_results(page)
+        expect(page.locator("#search-status")).to_have_text(sentence)
+
+
+def test_a_long_pasted_title_stays_in_sight_on_a_phone(tab: Tab, base_url: str) -> None:
+    """At 375 px the search page's box wraps a pasted title over lines, all of it visible, and nothing scrolls sideways."""
+    from playwright.sync_api import expect
+
+    page = tab.page
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(base_url + "search/index.html")
+    box = page.locator("#site-search-q")
+    box.fill(HALLUCINATION_TITLE)
+    wait_for_search(page, HALLUCINATION_TITLE)
+    assert result_titles(page)[0] == HALLUCINATION_TITLE
+
+    def measure() -> dict[str, float]:
+        found: dict[str, float] = box.evaluate(
+            "box => { const rect = box.getBoundingClientRect(); const style = getComputedStyle(box);"
+            " return {scrollWidth: box.scrollWidth, clientWidth: box.clientWidth, scrollHeight: box.scrollHeight,"
+            " clientHeight: box.clientHeight, left: rect.left, right: rect.right, lineHeight: parseFloat(style.lineHeight),"
+            " pageWidth: document.documentElement.scrollWidth, viewport: window.innerWidth} }"
+        )
+        return found
+
+    phone = measure()
+    assert phone["scrollWidth"] <= phone["clientWidth"], phone
+    assert phone["scrollHeight"] <= phone["clientHeight"], phone  # every line in sight, none scrolled away
+    assert phone["clientHeight"] >= 3 * phone["lineHeight"], phone  # the title wraps
+    assert 0 <= phone["left"] and phone["right"] <= phone["viewport"], phone
+    assert phone["pageWidth"] <= phone["viewport"], phone
+    # The box has the header's whole row.
+    assert phone["right"] - phone["left"] > 0.6 * phone["viewport"], phone
+
+    # Line breaks pasted with a title become spaces, and Enter searches.
+    box.fill("Joint Evaluation of Answer\nand Reasoning Consistency")
+    expect(box).to_have_value("Joint Evaluation of Answer and Reasoning Consistency")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"\?q=Joint\+Evaluation\+of\+Answer\+and\+Reasoning\+Consistency$"), timeout=15_000)
+    assert box.input_value() == "Joint Evaluation of Answer and Reasoning Consistency"
+
+    # On a wider phone the same text takes fewer lines; on a desktop it is still all in sight.
+    box.fill(HALLUCINATION_TITLE)
+    page.set_viewport_size({"width": 600, "height": 800})
+    page.wait_for_function("h => document.querySelector('#site-search-q').clientHeight < h", arg=phone["clientHeight"])
+    for width in (600, 1100):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_function("() => { const box = document.querySelector('#site-search-q');"
+                               " return box.scrollHeight <= box.clientHeight && box.scrollWidth <= box.clientWidth }")
+        wide = measure()
+        assert wide["pageWidth"] <= wide["viewport"] == width, wide

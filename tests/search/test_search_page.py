@@ -16,11 +16,12 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from lunr.stop_word_filter import WORDS as STOP_WORDS
 from search_files import read_search, run_harness
 
 from sitegen.build.load import load_papers
@@ -125,7 +126,7 @@ def site_with_3d(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (root / "content" / "papers" / name).write_text(
             f"---\ntitle: {title}\ndate: 2025-11-01\ntags:\n- vision\n---\n\n{abstract}\n", encoding="utf-8"
         )
-    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'theme'}")
+    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'sitegen' / 'theme'}")
 
 
 def run_cases(node: str, site: Path, cases: list[dict[str, str]]) -> list[Answer]:
@@ -185,6 +186,39 @@ def all_stems(fields: dict[str, str]) -> set[str]:
 
 def refs(answer: Answer) -> list[str]:
     return [hit["ref"] for hit in answer["hits"]]
+
+
+def has_every_word(query: str, terms: set[str], vocabulary: Collection[str]) -> bool:
+    """Does a paper whose index terms are ``terms`` have every word of the plain words ``query``?
+
+    Worked out from the words themselves: each word that is no stop word, or each part of a word with a colon
+    inside (the whole word also counts for each part), as its stem; the last word, while being typed (the text
+    ends in a letter or digit), also as the start of a longer word of the paper, or, when no word of the site
+    starts with it and its stem is none either, as its longest beginning that is.
+    """
+    words = [word for word in (trim(token) for token in tokenize(query)) if word]
+    typing = re.search("[0-9A-Za-z\u00c0-\uffff]$", query) is not None
+    last = ""
+    required: list[tuple[str, ...]] = []
+    for word in words:
+        parts = [part for part in (trim(piece) for piece in word.split(":")) if part] if ":" in word else []
+        kept = [part for part in parts if part not in STOP_WORDS]
+        required += [(part, word) for part in kept] if kept else [] if word in STOP_WORDS else [(word,)]
+        last = parts[-1] if parts else word
+
+    def has(alternatives: tuple[str, ...]) -> bool:
+        if any(stem(word) in terms for word in alternatives):
+            return True
+        if not (typing and alternatives[0] == last and len(last) >= 2):
+            return False
+        if any(term.startswith(last) for term in vocabulary):
+            return any(term.startswith(last) for term in terms)
+        if stem(last) in vocabulary:
+            return False
+        stand = next((last[:end] for end in range(len(last) - 1, 3, -1) if last[:end] in vocabulary), None)
+        return stand in terms
+
+    return all(has(alternatives) for alternatives in required)
 
 
 def titles(answer: Answer, store: dict[str, dict[str, Any]]) -> list[str]:
@@ -428,6 +462,30 @@ def test_deep_match_is_shown_not_the_first_line(answers: dict[str, Answer], stor
     assert ["Confucius", True] in hit["snippet"]
 
 
+# --- papers with every word first ---------------------------------------------------
+
+
+def test_papers_with_every_word_are_told_apart(answers: dict[str, Answer], texts: Texts, site: Path) -> None:
+    """matchesEveryWord, from lunr's matchData, says what the words themselves say (has_every_word), query by query."""
+    meta, _ = read_search(site)
+    vocabulary = set(meta["terms"])
+    checked = mixed = 0
+    for query, answer in answers.items():
+        if answer["mode"] != "words" or any(f"{name}:" in query.lower() for name, _ in FIELDS):
+            continue
+        for hit in answer["hits"]:
+            assert hit["every"] == has_every_word(query, all_stems(texts[hit["ref"]]), vocabulary), (query, hit["ref"])
+        checked += 1
+        mixed += len({hit["every"] for hit in answer["hits"]}) == 2
+    assert checked > 50 and mixed > 20
+    # A pasted title: its own paper has every word; most papers found have only some.
+    (first, *rest) = answers["Context-Alignment: Activating and Enhancing LLM Capabilities in Time Series"]["hits"]
+    assert first["every"] and len(rest) > 10 and not any(hit["every"] for hit in rest)
+    # The word being typed counts as the start of longer words, and a colon word's parts as words.
+    assert all(hit["every"] for hit in answers["halluc"]["hits"])
+    assert [hit["every"] for hit in answers["php:reasoning"]["hits"]] == [False] * len(answers["php:reasoning"]["hits"])
+
+
 # --- filters and the address ------------------------------------------------------
 
 
@@ -576,7 +634,7 @@ def site_with_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "content", root / "content")
     for name, paper in NAMED_PAPERS.items():
         (root / "content" / "papers" / name).write_text(named_page(*paper), encoding="utf-8")
-    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'theme'}")
+    return build_site(root, root / "site", "--set", f"theme_dir={ROOT / 'sitegen' / 'theme'}")
 
 
 def test_names_and_phrases_are_found_and_shown(node: str, site_with_names: Path) -> None:
@@ -618,3 +676,59 @@ def test_names_and_phrases_are_found_and_shown(node: str, site_with_names: Path)
     counted = [ref for ref, entry in store.items() if ref not in ref_of.values()]
     assert counted and all("n" not in store[ref] and texts[ref]["authors"] == "" for ref in counted)
     assert store[sixty]["n"] == SIXTY[:3] and store[sixty]["m"] == 57
+
+
+# --- the status line -----------------------------------------------------------------------------
+
+STATUS_SENTENCES = [
+    ({"query": "reasoning", "count": 16}, "16 papers match \u201creasoning\u201d."),
+    ({"query": "reasoning", "count": 1}, "1 paper matches \u201creasoning\u201d."),
+    ({"query": "reasoning", "count": 0}, "No papers match \u201creasoning\u201d."),
+    ({"tag": "safety", "count": 16}, "16 papers tagged safety."),
+    ({"tag": "safety", "count": 1}, "1 paper tagged safety."),
+    ({"tag": "safety", "count": 0}, "No papers tagged safety."),
+    ({"year": "2025", "count": 12}, "12 papers from 2025."),
+    ({"year": "undated", "count": 1}, "1 undated paper."),
+    ({"year": "2025", "tag": "safety", "count": 3, "sort": "newest"}, "3 papers from 2025 tagged safety, newest first."),
+    ({"query": "reward model", "year": "2025", "tag": "safety", "count": 3},
+     "3 papers match \u201creward model\u201d in 2025, tagged safety."),
+    ({"query": "reward model", "tag": "safety", "count": 1, "sort": "discussed"}, "1 paper matches \u201creward model\u201d, tagged safety."),
+    ({"query": "x", "year": "undated", "count": 0}, "No undated papers match \u201cx\u201d."),
+    ({"query": "a b", "count": 43, "every": 3}, "3 papers match all words of \u201ca b\u201d; 40 more match some."),
+    ({"query": "a b", "count": 2, "every": 1, "sort": "newest"},
+     "1 paper matches all words of \u201ca b\u201d; 1 more matches some, newest first."),
+    ({"query": "a b", "count": 5, "every": 0, "year": "2024"}, "No papers match all words of \u201ca b\u201d in 2024; 5 match some."),
+    ({"query": "a b", "count": 5, "every": 5}, "5 papers match \u201ca b\u201d."),
+]
+
+
+def test_status_sentences(node: str) -> None:
+    """statusSentence for words, a tag, a year and their mixes; no paper, one, many; all words or only some."""
+    facts = [{"query": "", "tag": "", "year": "", "sort": "relevance", **given} for given, _ in STATUS_SENTENCES]
+    script = "const s = require(process.argv[1]); console.log(JSON.stringify(JSON.parse(process.argv[2]).map(s.statusSentence)))"
+    proc = subprocess.run([node, "-e", script, str(SEARCH_JS), json.dumps(facts)], capture_output=True, text=True, check=True)
+    assert json.loads(proc.stdout) == [sentence for _, sentence in STATUS_SENTENCES]
+
+
+def test_archive_counts_are_the_facets_of_every_paper(node: str, site: Path) -> None:
+    """Without words, the filters count what search/index.js says: facets() over every paper of the store, for any filters."""
+    script = """
+    const s = require(process.argv[1])
+    const { index, meta } = require(process.argv[2]).loadSiteIndex(process.argv[3])
+    const every = index.refs.map(ref => ({ ref: ref, score: 0, matchData: { metadata: {} } }))
+    const out = []
+    for (const tag of ['', ...meta.tags]) {
+      for (const year of ['', ...meta.years]) {
+        out.push([s.archiveFacets(meta, { tag, year }), s.facets(every, index.store, { tag, year })])
+      }
+    }
+    console.log(JSON.stringify(out))
+    """
+    proc = subprocess.run(
+        [node, "-e", script, str(SEARCH_JS), str(SITE_INDEX_JS), str(site)], capture_output=True, text=True, check=True
+    )
+    pairs = json.loads(proc.stdout)
+    assert len(pairs) > 20
+    for archive, counted in pairs:
+        assert {name: n for name, n in archive["tags"].items() if n} == counted["tags"]
+        assert {name: n for name, n in archive["years"].items() if n} == counted["years"]

@@ -339,6 +339,13 @@ def test_meta_lists_the_fast_index_vocabulary(corpus: tuple[str, list[SearchDocu
     assert meta["tags"] == sorted({tag for document in documents for tag in document.tags})
     dated = sorted({year(document) for document in documents if document.date}, reverse=True)
     assert meta["years"] == dated + (["undated"] if any(d.date is None for d in documents) else [])
+    # The filters' counts over the whole archive: papers by year, and by tag and year.
+    assert meta["yearCounts"] == [sum(year(d) == column for d in documents) for column in meta["years"]]
+    assert meta["tagYearCounts"] == [
+        [sum(tag in d.tags and year(d) == column for d in documents) for column in meta["years"]]
+        for tag in meta["tags"]
+    ]
+    assert sum(meta["yearCounts"]) == len(documents) and any(any(row) for row in meta["tagYearCounts"])
 
 
 # --- the shard plan ------------------------------------------------------------------------------

@@ -12,7 +12,10 @@
  *
  *   new SearchIndex(meta), .add(shard) -> lunr.Index per shard, searched as one
  *   rewriteQuery(text, fields) -> the plan: lunr query syntax, or clauses
- *   search(index, text)        -> {mode, hits, message}; never throws on input
+ *   search(index, text)        -> {mode, hits, message, required}; never throws on input
+ *   groupHits(hits, required)  -> {every, some}: hits with every word, then the rest
+ *   statusSentence(facts)      -> "3 papers match all words of “…”; 40 more match some."
+ *   archiveFacets(meta, filters) -> the filters' counts over the whole archive
  *   segments(text, isMatch)    -> text cut into marked / unmarked pieces
  *   snippet(text, isMatch)     -> ~160 characters around the first match
  *   authorLine(entry, isMatch) -> the names a result shows, as segments
@@ -89,8 +92,9 @@
 
   /**
    * lunr.tokenizer then lunr.trimmer: the words the index was built from, in
-   * lower case. A word with a colon inside ("php:reasoning") also gives its
-   * parts, since the index keeps such words whole but people mean the parts.
+   * lower case, as [{word, parts}]. A word with a colon inside
+   * ("php:reasoning") also gives its parts, since the index keeps such words
+   * whole but people mean the parts.
    */
   function queryWords(text) {
     var words = [];
@@ -99,16 +103,44 @@
       if (word === "") {
         return;
       }
-      words.push(word);
-      if (word.indexOf(":") !== -1) {
-        word.split(":").map(trimmed).forEach(function (part) {
-          if (part !== "") {
-            words.push(part);
-          }
-        });
-      }
+      var parts = word.indexOf(":") === -1 ? [] : word.split(":").map(trimmed).filter(function (part) {
+        return part !== "";
+      });
+      words.push({ word: word, parts: parts });
     });
     return words;
+  }
+
+  /**
+   * The words a paper must have to match every word of the text, each as
+   * {words, prefix}: any of `words` (after the index's pipeline), or, for the
+   * word being typed, any index term starting with `prefix`. Stop words are
+   * never required; a colon word's parts are, each also met by the whole word.
+   */
+  function requiredWords(groups, typing) {
+    var required = [];
+    var known = Object.create(null);
+    function requirement(alternatives) {
+      var key = alternatives.join(" ");
+      if (!known[key]) {
+        known[key] = { words: alternatives, prefix: null };
+        required.push(known[key]);
+      }
+      return known[key];
+    }
+    var last = null;
+    var lastWord = "";
+    groups.forEach(function (group) {
+      var parts = group.parts.filter(function (part) { return !isStopWord(part); });
+      var found = parts.length ? parts.map(function (part) { return requirement([part, group.word]); }) :
+        isStopWord(group.word) ? [] : [requirement([group.word])];
+      lastWord = group.parts.length ? group.parts[group.parts.length - 1] : group.word;
+      last = isStopWord(lastWord) ? null : found[found.length - 1];
+    });
+    if (typing && last && lastWord.length >= PREFIX_MIN) {
+      last.prefix = lastWord;
+    }
+    return required;
   }
 
   /**
@@ -122,7 +154,9 @@
   function wordsPlan(text, fields) {
     // A known field with nothing after it (`title:`) is syntax being typed: drop it.
     var cleaned = text.replace(new RegExp("(^|\\s)[+-]?(?:" + fieldPattern(fields) + "):(?=\\s|$)", "g"), "$1");
-    var words = queryWords(cleaned);
+    var groups = queryWords(cleaned);
+    var words = [];
+    groups.forEach(function (group) { words.push.apply(words, [group.word].concat(group.parts)); });
     var typing = /[0-9A-Za-z\u00c0-\uffff]$/.test(cleaned);
     var clauses = [];
     var stopWords = [];
@@ -138,12 +172,15 @@
         clauses.push({ term: word, usePipeline: false, boost: 1, prefix: true });
       }
     });
-    return { mode: "words", words: words, stopWords: stopWords, typing: typing, clauses: clauses };
+    return {
+      mode: "words", words: words, stopWords: stopWords, typing: typing, clauses: clauses,
+      required: requiredWords(groups, typing)
+    };
   }
 
   /**
    * What to ask lunr for `text`: {mode: "empty"}, {mode: "syntax", query},
-   * or {mode: "words", clauses, words, stopWords, typing}.
+   * or {mode: "words", clauses, words, stopWords, typing, required}.
    */
   function rewriteQuery(text, fields) {
     var value = text == null ? "" : String(text);
@@ -159,7 +196,7 @@
 
   // --- the index, shard by shard ---------------------------------------------
 
-  var FORMAT = "sitegen-search-4";
+  var FORMAT = "sitegen-search-5";
 
   /** Metadata of every posting: the index keeps no positions. lunr only reads it. */
   var NO_METADATA = Object.freeze(Object.create(null));
@@ -437,6 +474,11 @@
     var clauses = plan.clauses.map(function (clause) {
       return { term: clause.term, usePipeline: clause.usePipeline, boost: clause.boost, prefix: clause.prefix };
     });
+    var required = plan.required.map(function (requirement) {
+      var terms = [];
+      requirement.words.forEach(function (word) { terms.push.apply(terms, index.pipeline.runString(word)); });
+      return { terms: terms, prefixes: requirement.prefix === null ? [] : [requirement.prefix] };
+    });
     var last = clauses.length ? clauses[clauses.length - 1] : null;
     if (last && last.prefix) {
       var isWord = index.pipeline.runString(last.term).some(function (term) { return hasTerm(index, term); });
@@ -446,6 +488,11 @@
         var stand = backoffTerm(index, last.term);
         if (stand !== null) {
           clauses.push({ term: stand, usePipeline: false, boost: 1 });
+          plan.required.forEach(function (requirement, number) {
+            if (requirement.prefix === last.term) {
+              required[number].terms.push(stand);
+            }
+          });
         }
       }
     }
@@ -454,9 +501,37 @@
         ? quoted(plan.stopWords) + (plan.stopWords.length === 1 ? " is" : " are") +
           " too common to search for. Try a more specific word."
         : "Nothing to search for: type a word.";
-      return { mode: "words", hits: [], message: message };
+      return { mode: "words", hits: [], message: message, required: [] };
     }
-    return { mode: "words", hits: runClauses(index, clauses), message: null };
+    return { mode: "words", hits: runClauses(index, clauses), message: null, required: required };
+  }
+
+  /**
+   * Does the hit have every required word ({terms, prefixes}, from
+   * search())? Decided from lunr's matchData: the index terms the hit was
+   * found by are the keys of its metadata.
+   */
+  function matchesEveryWord(hit, required) {
+    var metadata = hit.matchData.metadata;
+    var found = null;
+    return required.every(function (requirement) {
+      if (requirement.terms.some(function (term) { return hasOwn(metadata, term); })) {
+        return true;
+      }
+      found = found || Object.keys(metadata);
+      return requirement.prefixes.some(function (prefix) {
+        return found.some(function (term) { return term.lastIndexOf(prefix, 0) === 0; });
+      });
+    });
+  }
+
+  /** `hits` as {every, some}: those with every required word, then the rest, each in the order given. */
+  function groupHits(hits, required) {
+    var groups = { every: [], some: [] };
+    hits.forEach(function (hit) {
+      (matchesEveryWord(hit, required) ? groups.every : groups.some).push(hit);
+    });
+    return groups;
   }
 
   /**
@@ -475,24 +550,26 @@
     });
     if (clauses.length === 0) {
       // lunr would treat a query without clauses as "everything".
-      return { mode: "syntax", hits: [], message: "Nothing to search for: type a word." };
+      return { mode: "syntax", hits: [], message: "Nothing to search for: type a word.", required: [] };
     }
     var hits = index.query(function (query) {
       // A copy per run: lunr rewrites a clause's term as it runs it, and a sharded index runs it once per shard.
       clauses.forEach(function (clause) { query.clauses.push(Object.assign({}, clause)); });
     });
-    return { mode: "syntax", hits: hits, message: null };
+    return { mode: "syntax", hits: hits, message: null, required: [] };
   }
 
   /**
-   * Search `index` for what a person typed. Returns {mode, hits, message}:
-   * mode is "empty", "words", "syntax" or "fallback" (syntax lunr could not
-   * parse, searched as plain words); message, when set, explains the result.
+   * Search `index` for what a person typed. Returns {mode, hits, message,
+   * required}: mode is "empty", "words", "syntax" or "fallback" (syntax lunr
+   * could not parse, searched as plain words); message, when set, explains
+   * the result; required lists the words a hit must have to match every word
+   * (matchesEveryWord), none for query syntax, whose `+` says it already.
    */
   function search(index, text) {
     var plan = rewriteQuery(text, index.fields);
     if (plan.mode === "empty") {
-      return { mode: "empty", hits: [], message: null };
+      return { mode: "empty", hits: [], message: null, required: [] };
     }
     if (plan.mode === "syntax") {
       try {
@@ -506,7 +583,7 @@
           .replace(/[+\-*~^:]/g, " ");
         var answer = runWords(index, wordsPlan(words, index.fields));
         var note = "Searched for the words instead of the query syntax (" + error.message + ").";
-        return { mode: "fallback", hits: answer.hits, message: answer.message || note };
+        return { mode: "fallback", hits: answer.hits, message: answer.message || note, required: answer.required };
       }
     }
     return runWords(index, plan);
@@ -788,6 +865,65 @@
     return counts;
   }
 
+  /**
+   * facets() over the whole archive, from the counts search/index.js carries
+   * (`yearCounts`, `tagYearCounts`): what the filters offer before anything
+   * is typed, known before any shard has arrived.
+   */
+  function archiveFacets(meta, filters) {
+    var counts = { tags: Object.create(null), years: Object.create(null) };
+    var column = filters.year ? meta.years.indexOf(filters.year) : -1;
+    var row = filters.tag ? meta.tags.indexOf(filters.tag) : -1;
+    meta.tags.forEach(function (tag, number) {
+      var byYear = meta.tagYearCounts[number];
+      counts.tags[tag] = column === -1 ? byYear.reduce(function (sum, n) { return sum + n; }, 0) : byYear[column];
+    });
+    meta.years.forEach(function (year, number) {
+      counts.years[year] = row === -1 ? meta.yearCounts[number] : meta.tagYearCounts[row][number];
+    });
+    return counts;
+  }
+
+  function paperCount(count, adjective) {
+    return (count === 0 ? "No" : String(count)) + " " + adjective + (count === 1 ? "paper" : "papers");
+  }
+
+  function agreeing(count, verb) {
+    return count === 1 ? verb + "es" : verb;
+  }
+
+  /**
+   * The status line's sentence for results: `count` papers shown for the
+   * text `query` (may be "") and the filters `tag` and `year`, `every` of
+   * them with every word (fewer than `count` when some have only some), in
+   * the order `sort`:
+   *   "16 papers tagged safety.", "1 paper from 2025.", "No undated papers.",
+   *   "3 papers match “reward model” in 2025, tagged safety.",
+   *   "3 papers match all words of “reward model”; 40 more match some, newest first."
+   */
+  function statusSentence(facts) {
+    var undated = facts.year === "undated";
+    var adjective = undated ? "undated " : "";
+    var count = facts.count;
+    var sentence;
+    if (!facts.query) {
+      sentence = paperCount(count, adjective) + (facts.year && !undated ? " from " + facts.year : "") +
+        (facts.tag ? " tagged " + facts.tag : "");
+    } else {
+      var scope = "\u201c" + facts.query + "\u201d" + (facts.year && !undated ? " in " + facts.year : "") +
+        (facts.tag ? ", tagged " + facts.tag : "");
+      var every = facts.every == null ? count : facts.every;
+      if (every < count) {
+        var some = count - every;
+        sentence = paperCount(every, adjective) + " " + agreeing(every, "match") + " all words of " + scope + "; " +
+          some + (every === 0 ? " " : " more ") + agreeing(some, "match") + " some";
+      } else {
+        sentence = paperCount(count, adjective) + " " + agreeing(count, "match") + " " + scope;
+      }
+    }
+    return sentence + (count > 1 && SORT_NOTES[facts.sort] ? ", " + SORT_NOTES[facts.sort] : "") + ".";
+  }
+
   /** Every tag and year of the store: {tags: [...sorted], years: [...newest first, "undated" last]}. */
   function filterOptions(store) {
     var tags = Object.create(null);
@@ -902,6 +1038,14 @@
     this.options = { tags: meta.tags, years: meta.years };
     this.status = document.getElementById("search-status");
     this.list = document.getElementById("search-results");
+    // Papers with only some of the words go under their own heading; a theme's search.html without them lists all in one.
+    this.everyHeading = document.getElementById("search-every-heading");
+    this.someHeading = document.getElementById("search-some-heading");
+    this.someList = document.getElementById("search-results-some");
+    if (!this.everyHeading || !this.someHeading || !this.someList) {
+      this.someList = null;
+    }
+    this.split = -1;
     this.more = document.getElementById("search-more");
     this.tagSelect = document.getElementById("search-tag");
     this.yearSelect = document.getElementById("search-year");
@@ -998,6 +1142,7 @@
   SearchPage.prototype.readUrl = function () {
     var state = parseState(window.location.search, this.options);
     this.input.value = state.q;
+    fitHeight(this.input);
     this.fillOptions(state);
     if (this.sortSelect) {
       this.sortSelect.value = state.sort;
@@ -1086,7 +1231,10 @@
     }
     if (last && last.text === text) {
       var fresh = search(index.from(last.parts), text);
-      answer = { mode: fresh.mode, message: fresh.message, hits: index.ranked(last.answer.hits.concat(fresh.hits)) };
+      answer = {
+        mode: fresh.mode, message: fresh.message, required: fresh.required,
+        hits: index.ranked(last.answer.hits.concat(fresh.hits))
+      };
     } else {
       answer = search(index, text);
     }
@@ -1110,46 +1258,39 @@
         return { ref: ref, score: 0, matchData: { metadata: {} } };
       });
     }
-    var counts = facets(hits, this.store, state);
+    // Without words, the counts over the whole archive, from index.js: right before any shard is in.
+    this.showCounts(answer.mode === "empty" ? archiveFacets(this.index.meta, state) : facets(hits, this.store, state));
     // Sorted at every render, so the hits merged from a shard that just arrived take their place too.
-    var shown = sortHits(filterHits(hits, this.store, state), this.store, state.sort, this.index.positions);
-    this.showCounts(counts);
+    var sorted = sortHits(filterHits(hits, this.store, state), this.store, state.sort, this.index.positions);
+    var groups = groupHits(sorted, answer.required || []);
+    var shown = groups.every.concat(groups.some);
 
     var sentence;
-    var filtered = this.describeFilters(state);
     var loading = this.index.complete() || this.failure ? "" :
       "Still loading: " + this.index.refs.length + " of " + this.total + " papers searched so far.";
-    if (answer.mode === "empty" && !filtered) {
+    if (answer.mode === "empty" && !state.tag && !state.year) {
       sentence = "Type in the search box above to search " + this.total + " papers.";
       loading = "";
-    } else if (shown.length === 0) {
-      sentence = answer.message && hits.length === 0 ? "" :
-        "No papers match" + (query ? " \u201c" + query + "\u201d" : "") + filtered + ".";
+    } else if (shown.length === 0 && answer.message && hits.length === 0) {
+      sentence = "";
     } else {
-      sentence = shown.length + (shown.length === 1 ? " paper matches" : " papers match") +
-        (query ? " \u201c" + query + "\u201d" : "") + filtered +
-        (shown.length > 1 && SORT_NOTES[state.sort] ? ", " + SORT_NOTES[state.sort] : "") + ".";
+      sentence = statusSentence({
+        query: query, tag: tagLabel(state.tag), year: state.year, count: shown.length, every: groups.every.length,
+        sort: state.sort
+      });
     }
     this.status.textContent = [answer.message, sentence, loading, this.failure].filter(Boolean).join(" ");
     document.title = query ? "\u201c" + query + "\u201d \u2013 " + this.baseTitle : this.baseTitle;
 
-    while (this.list.firstChild) {
-      this.list.removeChild(this.list.firstChild);
-    }
+    [this.list, this.someList].forEach(function (list) {
+      while (list && list.firstChild) {
+        list.removeChild(list.firstChild);
+      }
+    });
     this.shown = shown;
+    this.split = this.someList && groups.some.length ? groups.every.length : -1;
     this.rendered = 0;
     this.showMore(false);
-  };
-
-  SearchPage.prototype.describeFilters = function (state) {
-    var parts = "";
-    if (state.tag) {
-      parts += " tagged " + state.tag;
-    }
-    if (state.year) {
-      parts += state.year === "undated" ? " without a date" : " from " + state.year;
-    }
-    return parts;
   };
 
   SearchPage.prototype.showMore = function (moveFocus) {
@@ -1158,10 +1299,14 @@
     var firstLink = null;
     for (var i = start; i < end; i++) {
       var card = this.card(this.shown[i]);
-      this.list.appendChild(card);
+      (this.split !== -1 && i >= this.split ? this.someList : this.list).appendChild(card);
       firstLink = firstLink || card.querySelector("a");
     }
     this.rendered = end;
+    if (this.someList) {
+      this.everyHeading.hidden = this.split <= 0;
+      this.someHeading.hidden = this.someList.hidden = this.split === -1 || end <= this.split;
+    }
     this.more.hidden = end >= this.shown.length;
     if (moveFocus && firstLink) {
       firstLink.focus();
@@ -1174,7 +1319,8 @@
     var root = this.root;
     var item = element("li", { "class": "paper-card" });
 
-    var heading = element("h2", { "class": "paper-title" });
+    // Under the group headings (h2), a card's title is one level down.
+    var heading = element(this.split === -1 ? "h2" : "h3", { "class": "paper-title" });
     var link = element("a", { href: root + entry.u + "index.html" });
     appendPieces(link, segments(entry.t, termMatcher(this.index, metadata, "title")));
     heading.appendChild(link);
@@ -1226,12 +1372,57 @@
     return item;
   };
 
+  /**
+   * Make a textarea's height that of its lines (the search page's query box is
+   * one, so a long pasted title wraps in full on a phone instead of running
+   * out of sight); an input is left as it is.
+   */
+  function fitHeight(box) {
+    if (box.tagName !== "TEXTAREA") {
+      return;
+    }
+    var style = window.getComputedStyle(box);
+    box.style.overflowY = "hidden";
+    box.style.height = "auto";
+    box.style.height = box.scrollHeight + parseFloat(style.borderTopWidth) + parseFloat(style.borderBottomWidth) + "px";
+  }
+
+  /**
+   * A textarea query box behaves as a search field: Enter submits, line breaks
+   * pasted with a title become spaces, and it grows with its text.
+   */
+  function installGrowingBox(box) {
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.isComposing) {
+        event.preventDefault();
+        if (box.form.requestSubmit) {
+          box.form.requestSubmit();
+        } else {
+          box.form.submit();
+        }
+      }
+    });
+    box.addEventListener("input", function () {
+      if (/[\r\n]/.test(box.value)) {
+        var caret = box.value.slice(0, box.selectionStart).replace(/\s*[\r\n]+\s*/g, " ").length;
+        box.value = box.value.replace(/\s*[\r\n]+\s*/g, " ");
+        box.setSelectionRange(caret, caret);
+      }
+      fitHeight(box);
+    });
+    window.addEventListener("resize", function () { fitHeight(box); });
+    fitHeight(box);
+  }
+
   function init() {
-    var input = document.querySelector("form.site-search input[name='q']");
+    var input = document.querySelector("form.site-search input[name='q'], form.site-search textarea[name='q']");
     if (!input) {
       return;
     }
     installShortcut(input);
+    if (input.tagName === "TEXTAREA") {
+      installGrowingBox(input);
+    }
     var page = document.getElementById("search-page");
     if (!page) {
       return;
@@ -1261,6 +1452,10 @@
     authorLine: authorLine,
     filterHits: filterHits,
     facets: facets,
+    archiveFacets: archiveFacets,
+    matchesEveryWord: matchesEveryWord,
+    groupHits: groupHits,
+    statusSentence: statusSentence,
     filterOptions: filterOptions,
     SORTS: SORTS,
     hitOrder: hitOrder,
