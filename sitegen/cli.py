@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
     build.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
     build.add_argument("-v", "--verbose", action="store_true", help="list every file written or removed")
-    build.add_argument("--base-url", help="absolute URL the site is published at")
+    build.add_argument(
+        "--base-url", help="absolute URL the site is published at (feeds, sitemap, canonical links); under a sub-path the build notes that robots.txt is not read there"
+    )
     build.add_argument("--page-size", type=int, help="papers per listing page")
     build.set_defaults(run=_build)
 

@@ -47,6 +47,7 @@ from sitegen.search.files import SearchFiles, SearchSizes
 from sitegen.search.related import find_related, with_related
 from sitegen.site.collect import Site, collect, url_plan
 from sitegen.site.pages import plan
+from sitegen.site.publishing import robots_note, undated_notices
 from sitegen.site.render import environment, render
 
 
@@ -61,13 +62,15 @@ class BuildReport:
     notices: tuple[Notice, ...] = ()
     related_seconds: float = 0.0
     """Time spent finding related papers (sitegen/search/related.py): nothing when no paper changed."""
+    notes: tuple[str, ...] = ()
+    """Lines about where the site is published (``robots_note``), printed before the figures."""
 
     def summary(self) -> str:
         r, s = self.result, self.search
         reused = "" if s.rebuilt else ", unchanged"
         shards = s.shards
         whole = "" if s.lunr_json is None else f"; lunr.json {_kb(s.lunr_json[0])} ({_kb(s.lunr_json[1])} gzipped)"
-        return (
+        return "".join(f"{note}\n" for note in self.notes) + (
             f"built {self.papers} papers, {self.tags} tags into {self.output}: {len(r.written)} files written, "
             f"{len(r.unchanged)} unchanged, {len(r.removed)} removed in {self.seconds:.2f} s; "
             f"search index in {shards} shard{'' if shards == 1 else 's'}, {_kb(s.raw)} ({_kb(s.gzipped)} gzipped){reused}{whole}"
@@ -101,6 +104,10 @@ def render_site(
     """
     config = site.config
     folders = [config.path("templates_dir"), config.path("theme_dir") / "templates"]
+    if not config.path("theme_dir").is_dir():
+        raise SitegenError(
+            f"{config.path('theme_dir')}: the theme folder (theme_dir) is not a folder; leave theme_dir out for the theme sitegen ships"
+        )
     if not any(folder.is_dir() for folder in folders):
         raise SitegenError(
             f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
@@ -109,7 +116,9 @@ def render_site(
     env.globals.update(url_plan(site))
     fingerprints = PageFingerprints(env, site, papers)
     rendered = RenderedSite({}, {})
-    for page in plan(site):
+    assets = config.path("theme_dir") / "static"
+    static = dict(_static_files(assets, notices if notices is not None else []))
+    for page in plan(site, _stylesheet(assets, static)):
         try:
             fingerprint = fingerprints.of(page.template, page.path, page.context)
             rendered.fingerprints[page.path] = fingerprint
@@ -126,9 +135,17 @@ def render_site(
             if problem is None:
                 raise
             raise BuildFailed([problem]) from None
-    for relative, data in _static_files(config.path("theme_dir") / "static", notices if notices is not None else []):
+    for relative, data in static.items():
         rendered.files[f"static/{relative}"] = data
     return rendered
+
+
+def _stylesheet(folder: Path, static: dict[str, bytes]) -> str:
+    """The theme's style.css as text, for the 404 page to carry inline ("" when the theme has none)."""
+    try:
+        return static.get("style.css", b"").decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BuildFailed([SourceError(Loc(folder / "style.css"), f"not UTF-8 text ({error.reason}); the 404 page inlines it")]) from None
 
 
 def check_folders(config: Config, folder: Path) -> None:
@@ -161,6 +178,7 @@ def build(
         last = session.written if session is not None and spare.generation == generation else None
         papers, parsed = read_pages(config, known, notices)
         site = collect([paper for paper in papers if drafts or not paper.draft], config)
+        notices.extend(undated_notices(site.papers))
         paper_digests = session.papers if session is not None else PaperDigests()
         folder_text = str(folder)
 
@@ -195,8 +213,10 @@ def build(
             write_page_records(state, new_records, records)
             write_parsed_pages(state, parsed, known)
             write_related(state, related, previous_related)
+    note = robots_note(config.base_url)
     return BuildReport(
-        len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices), related_seconds
+        len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices), related_seconds,
+        () if note is None else (note,),
     )
 
 

@@ -19,6 +19,7 @@ from sitegen.model import Paper
 from sitegen.site.citations import citation_pages, paper_citation  # citations: cite.bib/cite.json files, the Cite block
 from sitegen.site.collect import Month, Site, Year, most_discussed, paper_path
 from sitegen.site.data import data_files
+from sitegen.site.publishing import feed_entries, sitemap_urls
 from sitegen.site.related import related_papers  # related papers: what a paper page shows of them
 from sitegen.site.render import relative_url
 
@@ -103,8 +104,9 @@ class OrgSummary:
     count: int
 
 
-def plan(site: Site) -> list[Page]:
-    """Every page of the site, in a stable order."""
+def plan(site: Site, stylesheet: str = "") -> list[Page]:
+    """Every page of the site, in a stable order. ``stylesheet`` is the theme's style.css, which the 404 page
+    carries inline: it is served at any address, where a link to the stylesheet may lead nowhere."""
     pages = [
         *_listing(site, "", "index.html", "All papers", site.papers, feed="feed.xml"),
         *_paper_pages(site),
@@ -114,7 +116,7 @@ def plan(site: Site) -> list[Page]:
         Page("orgs/index.html", "orgs.html", {"site": site, "title": "Organisations", "orgs": _org_summaries(site)}),
         Page("dates/index.html", "dates.html", {"site": site, "title": "Dates", "chart": month_chart(site.months, "dates/index.html")}),
         Page("search/index.html", "search.html", {"site": site, "title": "Search"}),
-        Page("404.html", "404.html", {"site": site, "title": "Page not found", "base_path": urlsplit(site.config.base_url).path}),
+        Page("404.html", "404.html", _not_found(site, stylesheet)),
         Page("feed.xml", "feed.xml", _feed(site, site.config.title, "", site.papers)),
         Page("robots.txt", "robots.txt", {"site": site}),
     ]
@@ -133,8 +135,8 @@ def plan(site: Site) -> list[Page]:
         pages += _listing(site, "dates/undated/", "undated.html", "Undated papers", site.undated)
     pages += citation_pages(site)  # citations: BibTeX and CSL-JSON files (sitegen/site/citations.py)
     pages += [Page(path, template, context) for path, template, context in data_files(site)]
-    html_paths = [page.path for page in pages if page.path.endswith(".html") and page.path != "404.html"]
-    pages.append(Page("sitemap.xml", "sitemap.xml", {"site": site, "urls": [_absolute(site, path) for path in html_paths]}))
+    html = [(page.path, page.context) for page in pages if page.path.endswith(".html") and page.path != "404.html"]
+    pages.append(Page("sitemap.xml", "sitemap.xml", {"site": site, "urls": sitemap_urls(site.config.base_url, html, site.papers)}))
     return pages
 
 
@@ -204,18 +206,30 @@ def _paper_pages(site: Site) -> Iterator[Page]:
         yield Page(f"{paper_path(paper)}index.html", "paper.html", context)
 
 
+def _not_found(site: Site, stylesheet: str) -> dict[str, Any]:
+    base_path = urlsplit(site.config.base_url).path
+    return {"site": site, "title": "Page not found", "base_path": base_path, "stylesheet": inline_stylesheet(stylesheet)}
+
+
 def _feed(site: Site, title: str, base: str, papers: Sequence[Paper]) -> dict[str, Any]:
-    """Atom needs dates, so a feed lists the newest dated papers; its own date is the newest one's."""
-    entries = [paper for paper in papers if paper.date is not None][: site.config.feed_size]
-    updated = entries[0].date if entries else dt.date(1970, 1, 1)
+    """Atom needs dates, so a feed lists the newest papers that have a day (publishing.py: the date, else the
+    listing day); its own date is the newest one's."""
+    entries = feed_entries(papers, site.config.feed_size, lambda paper: _absolute(site, paper_path(paper)))
+    updated = entries[0].day if entries else dt.date(1970, 1, 1)
     return {
         "site": site,
         "title": title,
         "feed_url": _absolute(site, f"{base}feed.xml"),
         "home_url": _absolute(site, base),
         "updated": updated,
-        "entries": [(paper, _absolute(site, paper_path(paper))) for paper in entries],
+        "entries": entries,
     }
+
+
+def inline_stylesheet(css: str) -> Markup:
+    """A stylesheet as the text of a ``<style>`` element: only ``</`` could end the element early, and
+    ``<\\/`` is the same text to CSS (an escaped ``/``)."""
+    return Markup(css.replace("</", "<\\/"))
 
 
 def _absolute(site: Site, path: str) -> str:

@@ -75,10 +75,16 @@ class Entry:
     upvotes: int | None = None
     org: tuple[str, str] | None = None
     """(id, name)."""
+    listed: dt.date | None = None
 
     @property
     def page(self) -> str:
         return f"papers/{self.slug}/index.html"
+
+    @property
+    def day(self) -> dt.date | None:
+        """What feeds and the sitemap date the paper by: its date, else its listing day."""
+        return self.date or self.listed
 
     @property
     def discussed(self) -> bool:
@@ -92,9 +98,7 @@ def read_entries(papers_dir: Path, *, drafts: bool = False) -> list[Entry]:
     for path in sorted(papers_dir.glob("*.md")):
         _, header, body = path.read_text(encoding="utf-8").split("---\n", 2)
         meta = yaml.safe_load(header)
-        date = meta.get("date")
-        if isinstance(date, str):
-            date = dt.date.fromisoformat(date)
+        date, listed = _date(meta.get("date")), _date(meta.get("listed"))
         entry = Entry(
             file=path.name,
             slug=meta.get("slug", path.stem),
@@ -108,10 +112,18 @@ def read_entries(papers_dir: Path, *, drafts: bool = False) -> list[Entry]:
             org=(str(meta["organisation"]["id"]), str(meta["organisation"].get("name") or meta["organisation"]["id"]))
             if meta.get("organisation")
             else None,
+            listed=listed,
         )
         if drafts or not entry.draft:
             entries.append(entry)
     return sorted(entries, key=lambda e: (e.date is None, -(e.date.toordinal() if e.date else 0), e.title.casefold(), e.slug))
+
+
+def _date(value: object) -> dt.date | None:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    assert value is None or isinstance(value, dt.date), value
+    return value
 
 
 def chunks(items: Sequence[Entry], size: int) -> list[Sequence[Entry]]:
@@ -203,7 +215,9 @@ def expected_pages(entries: Sequence[Entry], config: Config) -> set[str]:
 
 
 def newest_dated(entries: Iterable[Entry], size: int) -> list[Entry]:
-    return [entry for entry in entries if entry.date is not None][:size]
+    """A feed's entries: the papers with a day (date, else listing day), newest day first, ties in site order."""
+    dated = [entry for entry in entries if entry.day is not None]
+    return sorted(dated, key=lambda entry: -entry.day.toordinal() if entry.day else 0)[:size]
 
 
 # --- building --------------------------------------------------------------------------------------
@@ -640,24 +654,38 @@ def _check_feed(built: Built, path: str, papers: Sequence[Entry], home: str) -> 
     assert [entry.findtext(f"{ATOM}id") for entry in entries] == [f"{base}papers/{e.slug}/" for e in expected], path
     assert [entry.findtext(f"{ATOM}title") for entry in entries] == [e.title for e in expected], path
     for entry, paper in zip(entries, expected, strict=True):
-        assert paper.date is not None
+        assert paper.day is not None
         link = entry.find(f"{ATOM}link")
         assert link is not None and link.get("href") == f"{base}papers/{paper.slug}/"
-        assert (entry.findtext(f"{ATOM}updated") or "").startswith(paper.date.isoformat())
+        for name in ("updated", "published"):  # RFC 3339 date-times, the paper's day (its listing day when undated)
+            stamp = entry.findtext(f"{ATOM}{name}") or ""
+            assert dt.datetime.fromisoformat(stamp).date() == paper.day and stamp == f"{paper.day.isoformat()}T00:00:00Z", (path, stamp)
         assert [category.get("term") for category in entry.findall(f"{ATOM}category")] == list(paper.tags)
     links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
     assert links["self"] == base + path
     assert links["alternate"] == base + home
     if expected:
-        assert expected[0].date is not None
-        assert (feed.findtext(f"{ATOM}updated") or "").startswith(expected[0].date.isoformat())
+        assert expected[0].day is not None
+        assert (feed.findtext(f"{ATOM}updated") or "").startswith(expected[0].day.isoformat())
 
 
 def test_main_feed_lists_the_newest_dated_papers_in_order(built: Built) -> None:
+    """Every published paper with a date or a listing day is an entry, up to feed_size; one with neither is
+    left out, and the build names its page."""
     _check_feed(built, "feed.xml", built.entries, "")
-    dated = [entry for entry in built.entries if entry.date is not None]
-    if len(dated) > built.config.feed_size:
-        assert len(_feed(built.out / "feed.xml").findall(f"{ATOM}entry")) == built.config.feed_size
+    with_day = [entry for entry in built.entries if entry.day is not None]
+    assert len(_feed(built.out / "feed.xml").findall(f"{ATOM}entry")) == min(len(with_day), built.config.feed_size)
+    for entry in built.entries:
+        left_out = f"{entry.file}: warning: no 'date:' and no 'listed:' day, so no Atom feed can list it"
+        assert (left_out in built.run.stderr) == (entry.day is None), built.run.stderr
+
+
+def test_seed_feed_has_every_paper_undated_ones_by_their_listing_day(seed: Built) -> None:
+    undated = [entry for entry in seed.entries if entry.date is None]
+    assert undated and all(entry.listed is not None for entry in undated)
+    assert len(seed.entries) <= seed.config.feed_size
+    ids = {entry.findtext(f"{ATOM}id") for entry in _feed(seed.out / "feed.xml").findall(f"{ATOM}entry")}
+    assert ids == {f"{seed.config.base_url}papers/{entry.slug}/" for entry in seed.entries}
 
 
 def test_tag_feeds_list_the_newest_dated_papers_of_their_tag(built: Built) -> None:
@@ -681,6 +709,52 @@ def test_sitemap_lists_every_html_page_but_404(built: Built) -> None:
     pages = {path for path in expected_pages(built.entries, built.config) if path.endswith(".html")} - {"404.html"}
     base = built.config.base_url
     assert set(locs) == {base + path.removesuffix("index.html") for path in pages}
+
+
+W3C_DATE = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
+"""The complete-date form of W3C Datetime, the one the sitemaps.org schema's xsd:date takes for <lastmod>."""
+URL_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+"""What RFC 3986 lets a URL hold: sitemaps.org wants every <loc> URL-escaped."""
+SUMMARY_PAGES = {"tags/index.html", "orgs/index.html", "dates/index.html", "papers/index.html", "search/index.html"}
+"""Pages that summarise the whole archive rather than list some of its papers: their <lastmod> is the archive's."""
+
+
+def expected_lastmod(built: Built, page: str) -> dt.date | None:
+    """A paper's page: the paper's day; a page summarising the archive: the newest day of all; a listing:
+    the newest day of the papers it shows as cards (none: no <lastmod>)."""
+    by_slug = {entry.slug: entry for entry in built.entries}
+    if match := PAPER_LINK.fullmatch(page):
+        return by_slug[match[1]].day
+    shown = built.entries if page in SUMMARY_PAGES else [by_slug[slug] for slug in card_slugs(built.page(page))]
+    return max((entry.day for entry in shown if entry.day is not None), default=None)
+
+
+def test_sitemap_follows_the_sitemaps_org_schema_and_dates_every_page(built: Built) -> None:
+    data = (built.out / "sitemap.xml").read_bytes()
+    assert data.startswith(b'<?xml version="1.0" encoding="utf-8"?>') and len(data) <= 50 * 1024 * 1024
+    root = ElementTree.fromstring(data)
+    assert root.tag == f"{SITEMAP}urlset" and not root.attrib
+    assert 0 < len(root) <= 50_000 and all(url.tag == f"{SITEMAP}url" for url in root)
+    base = built.config.base_url
+    dated = 0
+    for url in root:
+        names = [child.tag for child in url]
+        assert names in ([f"{SITEMAP}loc"], [f"{SITEMAP}loc", f"{SITEMAP}lastmod"]), names  # the schema's sequence
+        assert all(len(child) == 0 and not child.attrib for child in url)
+        loc = url.findtext(f"{SITEMAP}loc") or ""
+        # Every address absolute, escaped, 12 to 2048 characters, and below the sitemap's own folder.
+        assert 12 <= len(loc) <= 2048 and URL_CHARACTERS.fullmatch(loc) and loc.startswith(base), loc
+        path = loc[len(base) :]
+        page = path + "index.html" if path == "" or path.endswith("/") else path
+        lastmod = url.findtext(f"{SITEMAP}lastmod")
+        expected = expected_lastmod(built, page)
+        if expected is None:
+            assert lastmod is None, loc
+        else:
+            assert lastmod is not None and W3C_DATE.fullmatch(lastmod), (loc, lastmod)
+            assert dt.date.fromisoformat(lastmod) == expected, loc
+            dated += 1
+    assert dated >= len([entry for entry in built.entries if entry.day is not None])
 
 
 def test_robots_txt_points_at_the_sitemap(built: Built) -> None:
@@ -1133,7 +1207,7 @@ def test_a_missing_theme_is_one_clear_error(project: tuple[Path, Path], capsys: 
     config = root / "pyproject.toml"
     config.write_text(re.sub(r"(?m)^theme_dir = .*$", 'theme_dir = "no-such-theme"', config.read_text(encoding="utf-8")), encoding="utf-8")
     stderr = failed_build(root, out, capsys)
-    assert "no templates" in stderr and "no-such-theme" in stderr, stderr
+    assert "theme folder (theme_dir) is not a folder" in stderr and "no-such-theme" in stderr, stderr
 
 
 class _DyingPool:

@@ -247,6 +247,11 @@ def add_sentence(project: Path) -> None:
 CACHE_FILES = ("pages.json", "papers.json", "search.json", "spare.json")
 
 
+def cache_notices(report: Any) -> list[Any]:
+    """The build's warnings but the fixture's standing one: notes-without-a-date.md has no day, so no feed lists it."""
+    return [notice for notice in report.notices if notice.loc.path.name != "notes-without-a-date.md"]
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     name=st.sampled_from(CACHE_FILES),
@@ -282,9 +287,9 @@ def test_damaged_caches_give_the_site_a_fresh_build_gives(
     report = build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == (after if edit else before)
     changed = bytes(data) != (pristine / name).read_bytes()
-    assert all("build cache" in notice.message or "build state" in notice.message for notice in report.notices)
+    assert all("build cache" in notice.message or "build state" in notice.message for notice in cache_notices(report))
     if not changed:
-        assert not report.notices
+        assert not cache_notices(report)
 
 
 @pytest.mark.parametrize(
@@ -313,7 +318,7 @@ def test_a_cache_of_the_wrong_shape_is_ignored_with_one_warning(
     report = build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == before
     if payload is not None:
-        assert [notice.loc.path.name for notice in report.notices] == [name], report.notices
+        assert [notice.loc.path.name for notice in cache_notices(report)] == [name], report.notices
 
 
 def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
@@ -333,7 +338,7 @@ def test_a_null_title_or_slug_in_the_parse_cache_never_reaches_a_page(
     report = build(fixture_config(work / "project"), work / "out")
     assert published(work / "out") == before
     assert not any("papers/None/" in data.decode("utf-8", "replace") for data in published(work / "out").values())
-    assert [notice.loc.path.name for notice in report.notices] == ["papers.json"]
+    assert [notice.loc.path.name for notice in cache_notices(report)] == ["papers.json"]
 
 
 def test_a_search_record_missing_its_shards_rebuilds_them(

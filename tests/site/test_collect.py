@@ -222,14 +222,14 @@ def test_pagination_splits_listings_page_size_at_a_time() -> None:
 def test_feeds_hold_the_newest_dated_papers_up_to_feed_size() -> None:
     pages = {page.path: page for page in plan(collect(sample_site(), CONFIG))}
     feed = pages["feed.xml"].context
-    assert [(p.slug, link) for p, link in feed["entries"]] == [
+    assert [(entry.paper.slug, entry.url) for entry in feed["entries"]] == [
         ("p1", "https://example.org/archive/papers/p1/"),
         ("p2", "https://example.org/archive/papers/p2/"),
         ("p3", "https://example.org/archive/papers/p3/"),
     ]
     assert feed["updated"] == dt.date(2024, 5, 1)
     tag_feed = pages["tags/x/feed.xml"].context
-    assert [p.slug for p, _ in tag_feed["entries"]] == ["p1", "p2", "p3"]  # p5 is undated: no Atom entry
+    assert [entry.paper.slug for entry in tag_feed["entries"]] == ["p1", "p2", "p3"]  # p5 has no day at all: no Atom entry
     assert tag_feed["feed_url"] == "https://example.org/archive/tags/x/feed.xml"
 
 
@@ -237,7 +237,7 @@ def test_sitemap_lists_every_html_page_but_404() -> None:
     pages = plan(collect(sample_site(), CONFIG))
     sitemap = next(page for page in pages if page.path == "sitemap.xml")
     html = [page.path for page in pages if page.path.endswith(".html") and page.path != "404.html"]
-    assert sitemap.context["urls"] == ["https://example.org/archive/" + path for path in html]
+    assert [url.loc for url in sitemap.context["urls"]] == ["https://example.org/archive/" + path.removesuffix("index.html") for path in html]
 
 
 def test_paper_neighbours_follow_site_order() -> None:
