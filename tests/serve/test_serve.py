@@ -636,7 +636,7 @@ def test_a_first_build_failing_outside_the_sources_exits_1_and_closes_the_socket
     serving.join(TIMEOUT)
     assert codes == [1], "serve did not exit on a build that cannot run"
     err = capsys.readouterr().err
-    assert err.startswith("error: no templates") and len(err.strip().splitlines()) == 1, err
+    assert "the theme folder (theme_dir) is not a folder" in err and len(err.strip().splitlines()) == 1, err
     assert listening and all(sock.fileno() == -1 for sock in listening)
 
 
