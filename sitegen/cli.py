@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, TextIO
 
 from sitegen import __version__
 from sitegen.config import OPTION_HELP, Config, load_config, parse_override
@@ -55,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("--listing-date", type=_iso_date, metavar="YYYY-MM-DD", help="date of the listing (gives missing years)")
     convert.add_argument("--force", action="store_true", help="overwrite pages even if edited by hand")
+    convert.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress line (shown only when stderr is a terminal)"
+    )
     convert.set_defaults(run=_convert)
 
     build = commands.add_parser(
@@ -129,7 +133,12 @@ def _convert(args: argparse.Namespace) -> int:
     from sitegen.inputs.convert import convert
     from sitegen.model import Loc
 
-    report = convert(_config(args), args.digests, args.listing_date, args.force)
+    progress = _progress_line(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        report = convert(_config(args), args.digests, args.listing_date, args.force, progress)
+    finally:
+        if progress is not None:
+            progress.close()
     for digest in report.digests:
         print(f"{digest.path}: {digest.papers} papers")
     for backup in report.backups:
@@ -143,6 +152,38 @@ def _convert(args: argparse.Namespace) -> int:
         f"{len(report.unchanged)} unchanged, {len(report.kept)} kept hand edits"
     )
     return 1 if report.errors else 0
+
+
+class _ProgressLine:
+    """convert's progress as one line on a terminal, redrawn in place (tqdm): what it is doing, how far
+    it is and how long is left; the line is wiped when the run ends, before the report is printed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._bar: Any = None
+        self._stage = ""
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        unit = " " + stage.rsplit(" ", 1)[-1]
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(desc=stage, total=total, unit=unit, file=self._stream, leave=False, dynamic_ncols=True, mininterval=0.1)
+            self._stage = stage
+        if stage != self._stage:
+            self._stage = stage
+            self._bar.set_description_str(stage, refresh=False)
+            self._bar.unit = unit
+            self._bar.reset(total=total)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _progress_line(stream: TextIO) -> _ProgressLine:
+    return _ProgressLine(stream)
 
 
 def _build(args: argparse.Namespace) -> int:

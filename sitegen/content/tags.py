@@ -9,13 +9,18 @@ A keyword matches as a whole word, case-insensitively; spaces and hyphens inside
 a phrase are interchangeable, so ``chain of thought`` also finds
 ``Chain-of-Thought``. Parsing is pure and compiles every pattern once;
 ``load_vocabulary`` is the thin reading wrapper around it.
+
+Matching runs a keyword's pattern only on texts that hold the keyword's first
+word as a whole word (one scan of a text's words finds those, through an index
+from first words to keywords), since scanning every text once per keyword was
+most of the time `sitegen convert` took on a big archive.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -32,6 +37,15 @@ TITLE_WEIGHT = 3
 _STR_TAG = "tag:yaml.org,2002:str"
 _BEFORE, _BETWEEN, _AFTER = r"(?<![^\W_])", r"[\s-]+", r"(?![^\W_])"
 _SEPARATOR = re.compile(r"[\s-]+")
+_ASCII_HEAD = re.compile(r"[A-Za-z0-9]+")
+_ASCII_PARTNERS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u212a": "k", "\u017f": "s"})
+"""The letters outside ASCII that a case-insensitive pattern matches with an ASCII letter
+(İ, ı, the Kelvin sign, long s: a test asks ``re`` itself), so a word holding them is still found."""
+_ASCII_WORDS = bytes.maketrans(
+    bytes(range(256)),
+    bytes(byte if chr(byte).isascii() and chr(byte).isalnum() else 32 for byte in range(256)).lower(),
+)
+"""ASCII letters lowercased, digits kept, every other byte a space: a text's ASCII words, split by bytes.split()."""
 _EXAMPLE = "write one `tag-name: [keyword, another phrase]` entry per line"
 _KINDS = {
     "int": "a number",
@@ -48,6 +62,10 @@ class TagVocabulary:
 
     rules: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]
     """Each tag with its compiled keyword patterns; file order breaks score ties."""
+    _index: _Index = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", _build_index(self.rules))
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -120,45 +138,125 @@ def assign_tags(vocabulary: TagVocabulary, title: str, abstract: str, limit: int
     """
     if limit < 0:
         raise ValueError(f"limit must be at least 0, got {limit}")
-    scored: list[tuple[int, int, str]] = []
-    title_folded, abstract_folded = title.casefold(), abstract.casefold()
-    for order, (tag, patterns) in enumerate(vocabulary.rules):
-        score = TITLE_WEIGHT * _hits(patterns, title, title_folded) + _hits(patterns, abstract, abstract_folded)
-        if score:
-            scored.append((-score, order, tag))
-    scored.sort()
-    return tuple(tag for _, _, tag in scored[:limit])
+    index = vocabulary._index
+    in_title, in_abstract = _hits(index, title), _hits(index, abstract)
+    scored = sorted(
+        (-(TITLE_WEIGHT * in_title.get(order, 0) + in_abstract.get(order, 0)), order)
+        for order in in_title.keys() | in_abstract.keys()
+    )
+    return tuple(vocabulary.rules[order][0] for _, order in scored[:limit])
 
 
-def _hits(patterns: tuple[re.Pattern[str], ...], text: str, folded: str) -> int:
-    """Places where any of the tag's keywords match, overlapping matches counted once.
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    order: int
+    """The tag's place in the file."""
+    pattern: re.Pattern[str]
+    first_word: str
+    """Casefolded: a keyword is tried only on a text that holds it (what the matching always did)."""
+    words: bytes = b""
+    """For an ASCII keyword, its words as ``_words`` spells them, between single spaces: it matches
+    only in a text whose words, so spelled, hold these."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """Keywords by the lowercase ASCII letters and digits their first word starts with."""
+
+    by_head: Mapping[bytes, tuple[_Keyword, ...]]
+    everywhere: tuple[_Keyword, ...]
+    """Keywords whose first word is not ASCII or starts with a symbol: tried on every text."""
+
+
+def _build_index(rules: tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]) -> _Index:
+    by_head: dict[bytes, list[_Keyword]] = {}
+    everywhere: list[_Keyword] = []
+    for order, (_, patterns) in enumerate(rules):
+        for pattern in patterns:
+            word = _first_word(pattern)
+            keyword = _Keyword(order, pattern, word.casefold())
+            head = _ASCII_HEAD.match(word) if word.isascii() else None
+            if head is None:
+                everywhere.append(keyword)
+                continue
+            key = head[0].lower().encode("ascii")
+            phrase = " ".join(_words_of(pattern))
+            spelled = phrase.encode("ascii").translate(_ASCII_WORDS).split() if phrase.isascii() else [key]
+            by_head.setdefault(key, []).append(_Keyword(order, pattern, keyword.first_word, b" %s " % b" ".join(spelled)))
+    return _Index({head: tuple(keywords) for head, keywords in by_head.items()}, tuple(everywhere))
+
+
+def _hits(index: _Index, text: str) -> dict[int, int]:
+    """Per tag (by file order), the places where any of its keywords match, overlapping matches counted once.
 
     Counting places rather than keywords keeps a vocabulary that lists both
     ``fine-tuning`` and ``supervised fine-tuning`` from scoring the phrase twice.
+    A keyword can only match where its first word's leading letters and digits are a
+    whole word of the text, so each indexed keyword is tried only at the starts of those
+    words, left to right and never inside its own last match, as ``finditer`` would.
     """
-    spans = sorted(
-        match.span()
-        for pattern in patterns
-        if _first_word(pattern) in folded
-        for match in pattern.finditer(text)
-    )
+    folded = text.casefold()
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for keyword in index.everywhere:
+        if keyword.first_word in folded:
+            spans.setdefault(keyword.order, []).extend(match.span() for match in keyword.pattern.finditer(text))
+    words = _words(text)
+    spelled = words.split()
+    present = index.by_head.keys() & spelled
+    phrase = b" %s " % b" ".join(spelled) if present else b""
+    for head in present:
+        places: list[int] | None = None
+        for keyword in index.by_head[head]:
+            if keyword.words not in phrase or keyword.first_word not in folded:
+                continue
+            if places is None:
+                places = _places_of(words, head)
+            reach = 0
+            for start in places:
+                if start >= reach and (match := keyword.pattern.match(text, start)):
+                    spans.setdefault(keyword.order, []).append(match.span())
+                    reach = match.end()
+    return {order: _places(found) for order, found in spans.items() if found}
+
+
+def _words(text: str) -> bytes:
+    """The text as bytes, one per character (so offsets stay the text's), with its ASCII words
+    lowercased between spaces and a space at either end. Any other character is a space: none of
+    them starts a keyword of the index but the few ``_ASCII_PARTNERS``, replaced by their letter."""
+    if not text.isascii():
+        text = text.translate(_ASCII_PARTNERS)
+    return b" " + text.encode("ascii", "replace").translate(_ASCII_WORDS) + b" "
+
+
+def _places_of(words: bytes, head: bytes) -> list[int]:
+    """The offsets in the text where the whole word ``head`` starts."""
+    needle = b" " + head + b" "
+    places = []
+    at = words.find(needle)
+    while at >= 0:
+        places.append(at)  # the leading space of ``words`` makes ``at`` the text's offset of the word
+        at = words.find(needle, at + len(head) + 1)
+    return places
+
+
+def _places(spans: list[tuple[int, int]]) -> int:
     count, reach = 0, -1
-    for start, end in spans:
+    for start, end in sorted(spans):
         if start >= reach:
             count += 1
         reach = max(reach, end)
     return count
 
 
-@cache
 def _first_word(pattern: re.Pattern[str]) -> str:
-    """A keyword's first word, casefolded: a substring test on it skips most regex scans.
+    """A keyword's first word as written (unescaped)."""
+    return _words_of(pattern)[0]
 
-    A keyword cannot match where its first word does not occur, so this changes
-    no result; it only spares the scan of every position of every abstract.
-    """
-    escaped = pattern.pattern.removeprefix(_BEFORE).split(_BETWEEN, 1)[0].removesuffix(_AFTER)
-    return re.sub(r"\\(.)", r"\1", escaped).casefold()
+
+def _words_of(pattern: re.Pattern[str]) -> list[str]:
+    """A keyword's words as written (unescaped), from its pattern."""
+    escaped = pattern.pattern.removeprefix(_BEFORE).removesuffix(_AFTER).split(_BETWEEN)
+    return [re.sub(r"\\(.)", r"\1", word) for word in escaped]
 
 
 def compile_keyword(keyword: str) -> re.Pattern[str]:

@@ -20,7 +20,7 @@ import gzip
 import io
 import os
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +31,24 @@ from sitegen.content.slugs import disambiguated, slugify, title_key
 from sitegen.content.tags import TagVocabulary, assign_tags, load_vocabulary
 from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fsutil import STATE_DIR, NotAFile, atomic_write, decode_text, read_bytes, state_folder
+from sitegen.inputs.cache import (
+    Outcome,
+    Pages,
+    RunMemory,
+    code_fingerprint,
+    fingerprint,
+    forget_run,
+    page_names,
+    read_run,
+    read_tags,
+    tag_key,
+    write_run,
+    write_tags,
+)
 from sitegen.inputs.daily_text import listing_date_from_name, parse_digest
 from sitegen.inputs.hf_api import ApiDumpInvalid, parse_api_dump
 from sitegen.inputs.listing import Listing
-from sitegen.inputs.merge import Found, base_arxiv, combine, listing_values, merge, written_hashes
+from sitegen.inputs.merge import Found, Tagger, base_arxiv, combine, listing_values, merge, tagger, written_hashes
 from sitegen.inputs.state import STATE_FILE, ConvertState, PageRecord, read_state
 from sitegen.model import ListingEntry, Loc, Notice, Paper
 
@@ -70,18 +84,26 @@ class ConvertReport:
     errors: list[SourceError] = field(default_factory=list)
 
 
+Progress = Callable[[str, int, int], None]
+"""Told what a run is doing, how far it is and out of how many, as it goes (the command line draws it)."""
+
+
 def convert(
     config: Config,
     listings: Sequence[Path] = (),
     listing_date: dt.date | None = None,
     force: bool = False,
+    progress: Progress | None = None,
 ) -> ConvertReport:
     """Convert listings (default: every seeds/*.txt, *.json and *.json.gz); a file with an error writes nothing.
 
     Files found in the seeds folder may not be links out of the project; files named
-    here may be anywhere. A FIFO, device or socket is skipped with a warning.
+    here may be anywhere. A FIFO, device or socket is skipped with a warning. When the
+    listings, the vocabulary, the state and every page are what the last run left
+    (inputs/cache.py), its report is given again and nothing is parsed or written.
     """
     report = ConvertReport()
+    tell = progress or _silent
     with locked(config, wait=False):
         content = config.path("content_dir")
         report.notices.extend(finish(content, [content, config.papers_dir]))
@@ -91,10 +113,34 @@ def convert(
                 f"no listings to convert: put .txt digests or .json API dumps in {config.path('seeds_dir')}/ or name them"
             )
         inside = None if listings else config.root
-        entries: list[ListingEntry] = []
-        for path in paths:
+        own_notices: list[Notice] = []
+        """Notices of this run alone (the cache's), never given again by a later run."""
+        memory, seen = read_run(config.root, own_notices)
+        report.notices.extend(own_notices)
+        read: list[tuple[Path, dt.date | None, bytes | SourceError]] = []
+        for number, path in enumerate(paths):
+            tell("reading listings", number, len(paths))
+            date = _listing_date(path, listing_date, config)
             try:
-                listing = read_listing(path, _listing_date(path, listing_date, config), inside)
+                read.append((path, date, read_bytes(path, limit=_MAX_LISTING, inside=inside)))
+            except SourceError as error:
+                read.append((path, date, error))
+        tell("reading listings", len(paths), len(paths))
+        pages = Pages(config.papers_dir, config.root, seen)
+        inputs = None if force else _inputs(config, read, inside, pages)
+        if memory is not None and inputs is not None and inputs.digest == memory.inputs:
+            _replay(memory.outcome, report)
+            if pages.seen != memory.pages:  # pages now known by their stat: not read again next time
+                write_run(config.root, RunMemory(memory.inputs, memory.outcome, pages.seen), report.notices)
+            return report
+        replayable = len(report.notices)
+        entries: list[ListingEntry] = []
+        for number, (path, date, data) in enumerate(read):
+            tell("parsing listings", number, len(read))
+            try:
+                if isinstance(data, SourceError):
+                    raise data
+                listing = parse_listing(data, path, date)
             except NotAFile as skipped:
                 report.notices.append(Notice(skipped.loc, skipped.message))
                 continue
@@ -107,11 +153,106 @@ def convert(
             entries.extend(listing.entries)
             report.notices.extend(listing.notices)
             report.digests.append(DigestSummary(path, len(listing.entries)))
+        tell("parsing listings", len(read), len(read))
         vocabulary = _vocabulary(config, report)
         found, notices = combine(entries)
         report.notices.extend(notices)
-        _write_pages(config, found, vocabulary, force, report)
+        said = len(own_notices)
+        tags = _TagMemo(config.root, inputs.vocabulary if inputs else None, vocabulary, own_notices)
+        report.notices.extend(own_notices[said:])
+        written = _write_pages(config, found, tags.tag, force, report, tell)
+        if inputs is None or report.errors:
+            forget_run(config.root)
+            return report
+        said = len(own_notices)
+        tags.save()
+        report.notices.extend(own_notices[said:])
+        _remember(config, inputs, pages, written, report, replayable, own_notices)
     return report
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    """No progress to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    digest: str
+    """The fingerprint of everything the run reads."""
+    parts: tuple[object, ...]
+    """What went into it, the pages' part (the last) as name -> token."""
+    vocabulary: str | None
+
+
+def _inputs(
+    config: Config, read: Sequence[tuple[Path, dt.date | None, bytes | SourceError]], inside: Path | None, pages: Pages
+) -> _Inputs | None:
+    """Everything a run's outcome depends on, fingerprinted; None when a listing could not be read
+    (such a run reports that, and is not remembered)."""
+    listings = []
+    for path, date, data in read:
+        if isinstance(data, SourceError):
+            return None
+        listings.append([str(path), date.isoformat() if date else None, sha256(data)])
+    state_path = config.path("content_dir") / STATE_FILE
+    vocabulary = _file_digest(config.path("tags_file"))
+    parts: tuple[object, ...] = (
+        code_fingerprint(),
+        [str(config.root), str(config.path("content_dir")), str(config.papers_dir), inside is None],
+        listings,
+        [str(config.path("tags_file")), vocabulary],
+        _file_digest(state_path),
+        {name: pages.token(name) for name in page_names(config.papers_dir)},
+    )
+    return _Inputs(fingerprint(parts), parts, vocabulary)
+
+
+def _file_digest(path: Path) -> str | None:
+    """The sha256 of a file convert reads whole (the vocabulary, the state); None when there is none."""
+    try:
+        return sha256(path.read_bytes()) if os.path.lexists(path) else None
+    except OSError as error:
+        return f"unreadable:{error.errno}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """What ``_write_pages`` did, for the memory of the run."""
+
+    changes: tuple[tuple[Path, bytes], ...]
+    settled: tuple[Path, ...]
+    """Pages this run wrote or found as it would write them, in order: the next run's unchanged ones."""
+    state_notices: tuple[int, int]
+    """Where in the report's notices those of reading the state are (they go with the state rewritten)."""
+
+
+def _remember(
+    config: Config, inputs: _Inputs, pages: Pages, written: _Written, report: ConvertReport, replayable: int, own: list[Notice]
+) -> None:
+    """Keep what the next run over what this one left would report: the same, with every page settled."""
+    *others, state, tokens = inputs.parts
+    assert isinstance(tokens, dict)
+    tokens = dict(tokens)
+    state_path = config.path("content_dir") / STATE_FILE
+    folder = config.papers_dir
+    for path, data in written.changes:
+        if path == state_path:
+            state = sha256(data)
+        elif path.parent == folder:
+            tokens[path.name] = sha256(data)
+            pages.wrote(path.name, tokens[path.name])
+    begin, end = written.state_notices
+    mine = {id(notice) for notice in own}
+    kept_notices = [
+        notice
+        for position, notice in enumerate(report.notices)
+        if position >= replayable and not begin <= position < end and id(notice) not in mine
+    ]
+    outcome = Outcome(
+        tuple((digest.path, digest.papers) for digest in report.digests), written.settled, tuple(report.kept), tuple(kept_notices)
+    )
+    after = fingerprint((*others, state, {name: tokens[name] for name in page_names(folder) if name in tokens}))
+    write_run(config.root, RunMemory(after, outcome, pages.seen), report.notices)
 
 
 LISTING_SUFFIXES = (".txt", ".json", ".json.gz")
@@ -128,7 +269,11 @@ def listing_files(folder: Path) -> list[Path]:
 
 def read_listing(path: Path, listing_date: dt.date | None, inside: Path | None = None) -> Listing:
     """One listing file read and parsed by its kind: ``*.json`` (or gzipped) is the API format, anything else text."""
-    data = read_bytes(path, limit=_MAX_LISTING, inside=inside)
+    return parse_listing(read_bytes(path, limit=_MAX_LISTING, inside=inside), path, listing_date)
+
+
+def parse_listing(data: bytes, path: Path, listing_date: dt.date | None) -> Listing:
+    """A listing file's bytes parsed by its kind (see read_listing)."""
     if path.name.endswith(".gz"):
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
@@ -182,18 +327,52 @@ def _vocabulary(config: Config, report: ConvertReport) -> TagVocabulary | None:
     return load_vocabulary(path)
 
 
+class _TagMemo:
+    """Tags by (title, text) under one vocabulary, kept between runs: a paper is tagged once."""
+
+    def __init__(self, root: Path, digest: str | None, vocabulary: TagVocabulary | None, notices: list[Notice]) -> None:
+        self._root, self._digest, self._notices = root, digest, notices
+        self._tag = tagger(vocabulary)
+        self._known = read_tags(root, digest, notices) if digest and vocabulary else {}
+        self._used: dict[str, tuple[str, ...]] = {}
+
+    def tag(self, title: str, text: str) -> tuple[str, ...]:
+        key = tag_key(title, text)
+        tags = self._known.get(key)
+        if tags is None:
+            tags = self._tag(title, text)
+        self._used[key] = tags
+        return tags
+
+    def save(self) -> None:
+        """Keep the tags of this run's papers (those of papers gone from the listings are dropped)."""
+        if self._digest and self._used != self._known:
+            write_tags(self._root, self._digest, self._used, self._notices)
+
+
+def _replay(outcome: Outcome, report: ConvertReport) -> None:
+    report.digests.extend(DigestSummary(path, papers) for path, papers in outcome.digests)
+    report.unchanged.extend(outcome.unchanged)
+    report.kept.extend(outcome.kept)
+    report.notices.extend(outcome.notices)
+
+
 def _write_pages(
-    config: Config, found: list[Found], vocabulary: TagVocabulary | None, force: bool, report: ConvertReport
-) -> None:
+    config: Config, found: list[Found], tag: Tagger, force: bool, report: ConvertReport, tell: Progress
+) -> _Written:
     folder = config.papers_dir
     state_path = config.path("content_dir") / STATE_FILE
+    before = len(report.notices)
     state = read_state(state_path, config.root, report.notices)
+    state_notices = (before, len(report.notices))
+    settled: list[Path] = []
     slugs = _SlugIndex(state, {path.stem for path in folder.glob("*.md")})
     changes: list[tuple[Path, bytes, bytes | None]] = []
     """Target, new bytes, current bytes: written together or not at all."""
     edited: list[tuple[Path, bytes]] = []
     """Pages edited by hand that --force overwrites: saved first."""
-    for paper in found:
+    for number, paper in enumerate(found):
+        tell("converting papers", number, len(found))
         slug, current_bytes, current = slugs.page_for(paper, folder, config.root, report)
         if slug is None:
             continue
@@ -201,7 +380,7 @@ def _write_pages(
         record = state.records.get(slug)
         recorded = _recorded_fields(record, current_bytes, current)
         merged = merge(
-            slug, paper, listing_values(paper, vocabulary), current, recorded,
+            slug, paper, listing_values(paper, tag), current, recorded,
             record.counted if record else None, record.sources if record else (), force,
         )  # fmt: skip
         text = render_page(merged.paper).encode("utf-8")
@@ -212,6 +391,8 @@ def _write_pages(
             report.notices.append(Notice(Loc(path), f"edited by hand: kept {whose} {fields} (the listing differs; --force overwrites)"))
         if not merged.owned:
             continue
+        if not merged.kept:
+            settled.append(path)
         if current_bytes == text:
             if not merged.kept:
                 report.unchanged.append(path)
@@ -224,10 +405,14 @@ def _write_pages(
         arxiv = base_arxiv(merged.paper.arxiv) or (record.arxiv if record else None)
         state.records[slug] = PageRecord(paper.key, sha256(text), arxiv, merged.hashes, sources, merged.counted)
         slugs.assign(slug, paper.key, arxiv)
+    tell("converting papers", len(found), len(found))
     data = state.encoded()
     if state.original != data and (state.original is not None or state.records):
         changes.append((state_path, data, state.original))
+    tell("writing files", 0, len(changes))
     _apply(config, changes, edited, report)
+    tell("writing files", len(changes), len(changes))
+    return _Written(tuple((path, new) for path, new, _ in changes), tuple(settled), state_notices)
 
 
 _FIELD_NAMES = {"body": "abstract", "author_count": "author count"}

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from sitegen.content.frontmatter import escape_markdown
@@ -38,6 +39,8 @@ COUNTS = ("comments", "upvotes")
 _UNWRITTEN = {f.name: f.default for f in fields(Paper) if f.name in LISTING_FIELDS and f.default is not MISSING}
 """What each field holds when a listing gives nothing: its hash is left out of the state (most fields, most pages)."""
 _VERSION = re.compile(r"v\d+$")
+_title_key = lru_cache(maxsize=1 << 16)(title_key)
+"""title_key, asked several times per paper and entry (Unicode normalisation: a tenth of a convert otherwise)."""
 
 
 def base_arxiv(identifier: str | None) -> str | None:
@@ -69,7 +72,7 @@ class Found:
 
     @property
     def key(self) -> str:
-        return title_key(self.title)
+        return _title_key(self.title)
 
     def fold(self, entry: ListingEntry) -> None:
         """Take what ``entry`` (a later or same-day listing) gives; keep what it does not. The title stays
@@ -111,17 +114,17 @@ def combine(entries: Iterable[ListingEntry]) -> tuple[list[Found], list[Notice]]
         if identifier not in by_arxiv:
             by_arxiv[identifier] = []
             groups.append(by_arxiv[identifier])
-            by_key.setdefault(title_key(entry.title), []).append(by_arxiv[identifier])
+            by_key.setdefault(_title_key(entry.title), []).append(by_arxiv[identifier])
         by_arxiv[identifier].append((position, entry))
     notices: list[Notice] = []
     for position, entry in listed:
         if entry.arxiv:
             continue
-        candidates = by_key.get(title_key(entry.title))
+        candidates = by_key.get(_title_key(entry.title))
         if not candidates:
             group: list[tuple[int, ListingEntry]] = []
             groups.append(group)
-            by_key[title_key(entry.title)] = [group]
+            by_key[_title_key(entry.title)] = [group]
         else:
             group = min(candidates, key=lambda members: members[0][0])
             if len(candidates) > 1:
@@ -140,7 +143,18 @@ def combine(entries: Iterable[ListingEntry]) -> tuple[list[Found], list[Notice]]
     return found, notices
 
 
-def listing_values(found: Found, vocabulary: TagVocabulary | None) -> dict[str, Any]:
+Tagger = Callable[[str, str], tuple[str, ...]]
+"""(title, abstract and key phrases) -> tags: ``assign_tags`` of a vocabulary, or a memo of it."""
+
+
+def tagger(vocabulary: TagVocabulary | None) -> Tagger:
+    """The tags a paper gets from ``vocabulary``; none without one."""
+    if vocabulary is None:
+        return lambda title, text: ()
+    return lambda title, text: assign_tags(vocabulary, title, text)
+
+
+def listing_values(found: Found, tag: Tagger) -> dict[str, Any]:
     """The page fields as the listings alone would write them; None or empty where they say nothing."""
     text = " ".join([found.abstract, *found.keywords])
     return {
@@ -154,7 +168,7 @@ def listing_values(found: Found, vocabulary: TagVocabulary | None) -> dict[str, 
         "comments": found.comments,
         "upvotes": found.upvotes,
         "arxiv": found.arxiv,
-        "tags": assign_tags(vocabulary, found.title, text) if vocabulary else (),
+        "tags": tag(found.title, text),
         "keywords": found.keywords,
         "summary": found.summary,
         "links": found.links,

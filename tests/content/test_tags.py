@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import string
+import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sitegen.content.tags import TAG_NAME, TagVocabulary, assign_tags, load_vocabulary, parse_vocabulary
+from sitegen.content.tags import (
+    _ASCII_PARTNERS,
+    TAG_NAME,
+    TITLE_WEIGHT,
+    TagVocabulary,
+    _first_word,
+    assign_tags,
+    load_vocabulary,
+    parse_vocabulary,
+)
 from sitegen.errors import SourceError
 from sitegen.model import Loc
 
@@ -170,3 +185,114 @@ def test_shipped_vocabulary_parses() -> None:
     assert all(TAG_NAME.fullmatch(tag) for tag in vocab.tags)
     assert all(patterns for _, patterns in vocab.rules)
     assert assign_tags(vocab, "Chain-of-Thought Reasoning with RL", "") != ()
+
+
+# --- the indexed matcher against a straightforward one ---------------------------------------------
+
+REPO = SHIPPED.parents[1]
+ODD_VOCABULARY = """\
+cpp: [C++, "C#", .NET, (RL)]
+at: [pass@1, as-a-judge, o1, R1]
+repeat: [a a, data data data]
+unicode: [Zürich, straße, ſtate, "\\u212aernel", İstanbul, ıdea, σοφία]
+under: [foo_bar, _private]
+partners: [state, kernel, instruction, idea, k-means]
+overlap: [fine-tuning, supervised fine-tuning, fine]
+"""
+ODD_TEXTS = (
+    "C++ and C# and .NET; x.NET; ((RL)) (RL)-based, CodeRL",
+    "pass@1 of 3, LLM-as-a-judge, o1-mini, R1; pass@10",
+    "a a a a a; data data data data data; a-a a",
+    "ZÜRICH, Straße, STRASSE, ſtate, state, STATE, \u212aernel, kernel, KERNEL, istanbul, İSTANBUL, idea, IDEA, ΣΟΦΊΑ",
+    "İnstruction, ınstruction, \u212a-means, ſupervised fine-tuning",
+    "foo_bar, foo bar, _private, x_private",
+    "\u017ftate of the art", "a \u212aernel", "\u0130nstruction", "\u0131dea", "\u212a-means",
+    "supervised  fine\n-\ntuning, fine, finely, fine-fine",
+    "",
+    "-- ... ---",
+)
+
+
+def _reference_tags(vocab: TagVocabulary, title: str, abstract: str, limit: int = 5) -> tuple[str, ...]:
+    """Tagging as it was before the index: every keyword's pattern scanned over every text, once its
+    first word (casefolded) occurs in the casefolded text."""
+
+    def hits(patterns: tuple[re.Pattern[str], ...], text: str) -> int:
+        folded = text.casefold()
+        spans = sorted(
+            match.span()
+            for pattern in patterns
+            if _first_word(pattern).casefold() in folded
+            for match in pattern.finditer(text)
+        )
+        count, reach = 0, -1
+        for start, end in spans:
+            if start >= reach:
+                count += 1
+            reach = max(reach, end)
+        return count
+
+    scored = []
+    for order, (tag, patterns) in enumerate(vocab.rules):
+        score = TITLE_WEIGHT * hits(patterns, title) + hits(patterns, abstract)
+        if score:
+            scored.append((-score, order, tag))
+    return tuple(tag for _, _, tag in sorted(scored)[:limit])
+
+
+def _listed_papers() -> list[tuple[str, str]]:
+    """(title, abstract and key phrases) of every paper in the seed digest and the listing fixtures."""
+    from sitegen.inputs.convert import read_listing
+
+    paths = [*sorted((REPO / "seeds").glob("*.txt")), *sorted((REPO / "tests" / "fixtures" / "hf").glob("*.json"))]
+    paths += sorted((REPO / "tests" / "fixtures" / "digest").glob("*.txt"))
+    papers = []
+    for path in paths:
+        try:
+            listing = read_listing(path, dt.date(2025, 12, 11))
+        except SourceError:
+            continue  # the fixtures of what is not a listing
+        papers += [(entry.title, " ".join([entry.abstract, *entry.keywords])) for entry in listing.entries]
+    return papers
+
+
+def test_indexed_matching_equals_the_reference_on_the_seed_and_fixtures() -> None:
+    papers = _listed_papers()
+    assert len(papers) > 60
+    shipped, odd = load_vocabulary(SHIPPED), vocabulary(ODD_VOCABULARY)
+    for title, text in papers:
+        assert assign_tags(shipped, title, text) == _reference_tags(shipped, title, text), title
+        assert assign_tags(odd, title, text) == _reference_tags(odd, title, text), title
+    assert sum(1 for title, text in papers if assign_tags(shipped, title, text)) >= 60  # not a vacuous comparison
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_indexed_matching_equals_the_reference_on_odd_keywords(text: str) -> None:
+    odd = vocabulary(ODD_VOCABULARY)
+    assert assign_tags(odd, text, text, limit=10) == _reference_tags(odd, text, text, limit=10)
+    assert assign_tags(odd, "", text, limit=10) == _reference_tags(odd, "", text, limit=10)
+    assert assign_tags(load_vocabulary(SHIPPED), "", text) == _reference_tags(load_vocabulary(SHIPPED), "", text)
+
+
+_PIECES = st.sampled_from(
+    ["RL", "rl", "ſ", "\u212a", "İ", "ı", "fine", "tuning", "supervised", "-", " ", "\n", "_", "(", ")", "++", "C", "a",
+     "data", "é", "ü", "Zürich", "state", "pass@1", ".", "chain", "of", "thought", "o1", "graph", "GNNs", "\u00a0", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=30).map("".join), st.lists(_PIECES, max_size=12).map("".join))
+def test_indexed_matching_equals_the_reference_on_random_texts(abstract: str, title: str) -> None:
+    for vocab in (load_vocabulary(SHIPPED), vocabulary(ODD_VOCABULARY + "rl: [RL, fine tuning, chain of thought]\n")):
+        assert assign_tags(vocab, title, abstract, limit=10) == _reference_tags(vocab, title, abstract, limit=10)
+
+
+def test_the_ascii_partners_are_all_that_re_matches_with_an_ascii_letter() -> None:
+    everything = "".join(chr(code) for code in range(sys.maxunicode + 1) if not 0xD800 <= code <= 0xDFFF)
+    partners = {
+        found: letter.lower()
+        for letter in string.ascii_letters + string.digits
+        for found in re.findall(re.escape(letter), everything, re.IGNORECASE)
+        if not found.isascii()
+    }
+    assert partners == {chr(code): letter for code, letter in _ASCII_PARTNERS.items()}
