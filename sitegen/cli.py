@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("-o", "--output", type=Path, help="output folder (default: site/ or output_dir)")
     build.add_argument("--drafts", action="store_true", help="include pages marked draft: true")
     build.add_argument("-v", "--verbose", action="store_true", help="list every file written or removed")
+    build.add_argument("-q", "--quiet", action="store_true", help="no progress line (shown only when stderr is a terminal)")
     build.add_argument(
         "--base-url", help="absolute URL the site is published at (feeds, sitemap, canonical links); under a sub-path the build notes that robots.txt is not read there"
     )
@@ -155,7 +156,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 
 class _ProgressLine:
-    """convert's progress as one line on a terminal, redrawn in place (tqdm): what it is doing, how far
+    """convert's and build's progress as one line on a terminal, redrawn in place (tqdm): what it is doing, how far
     it is and how long is left; the line is wiped when the run ends, before the report is printed."""
 
     def __init__(self, stream: TextIO) -> None:
@@ -190,7 +191,12 @@ def _build(args: argparse.Namespace) -> int:
     from sitegen.build.build import build
 
     config = _config(args, base_url=args.base_url, page_size=args.page_size)
-    report = build(config, args.output, args.drafts)
+    progress = _progress_line(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
+    try:
+        report = build(config, args.output, args.drafts, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
     for notice in report.notices:
         print(notice, file=sys.stderr)
     if args.verbose:

@@ -50,6 +50,9 @@ from sitegen.site.pages import plan
 from sitegen.site.publishing import robots_note, undated_notices
 from sitegen.site.render import environment, render
 
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: how far a long stage is."""
+
 
 @dataclass(frozen=True, slots=True)
 class BuildReport:
@@ -95,6 +98,7 @@ def render_site(
     unchanged: Callable[[str, str | None], bool] = lambda path, fingerprint: False,
     papers: PaperDigests | None = None,
     notices: list[Notice] | None = None,
+    progress: Progress | None = None,
 ) -> RenderedSite:
     """Every output file in memory: pages from templates, then theme assets.
 
@@ -118,7 +122,10 @@ def render_site(
     rendered = RenderedSite({}, {})
     assets = config.path("theme_dir") / "static"
     static = dict(_static_files(assets, notices if notices is not None else []))
-    for page in plan(site, _stylesheet(assets, static)):
+    pages = plan(site, _stylesheet(assets, static))
+    for done, page in enumerate(pages):
+        if progress is not None and done % 64 == 0:
+            progress("rendering pages", done, len(pages))
         try:
             fingerprint = fingerprints.of(page.template, page.path, page.context)
             rendered.fingerprints[page.path] = fingerprint
@@ -159,8 +166,14 @@ def check_folders(config: Config, folder: Path) -> None:
 
 
 def build(
-    config: Config, output: Path | None = None, drafts: bool = False, session: BuildSession | None = None
+    config: Config,
+    output: Path | None = None,
+    drafts: bool = False,
+    session: BuildSession | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
+    """Build the site; ``progress(stage, done, total)``, when given, hears how far the long stages are
+    (the command line draws it on a terminal; the build itself prints nothing)."""
     started = time.perf_counter()
     folder = output if output is not None else config.path("output_dir")
     check_folders(config, folder)
@@ -192,10 +205,14 @@ def build(
         with SearchFiles(site, texts, previous_search, intact, paper_digests.digest, worker) as search:
             # Related papers, while the search worker (if any) makes the search files: paper pages show them.
             related_started = time.perf_counter()
+            if progress is not None:
+                progress("finding related papers", 0, 1)
             related = find_related(site, texts, previous_related, lambda: read_related_terms(state, notices), paper_digests.digest)
             site = with_related(site, related)
             related_seconds = time.perf_counter() - related_started
-            rendered = render_site(site, intact, paper_digests, notices)
+            rendered = render_site(site, intact, paper_digests, notices, progress)
+            if progress is not None:
+                progress("writing files", 0, 1)
             files = {**rendered.files, **search.files()}
             result = publish(folder, files, spare, last)
             sizes, record = search.finish()

@@ -17,6 +17,7 @@ from test_convert import SEED, Run, convert, make_project, page_files, snapshot
 import sitegen.inputs.convert as convert_module
 from sitegen.config import load_config
 from sitegen.inputs.convert import convert as convert_function
+from tests.terminal import on_a_terminal
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "hf"
@@ -222,50 +223,15 @@ def test_seed_is_one_listing() -> None:
     assert SEED.is_file()
 
 
-def _on_a_terminal(root: Path, *args: str) -> tuple[bytes, bytes]:
-    """Run ``sitegen convert`` with stderr on a pseudo-terminal: (stdout, what the terminal showed)."""
-    import fcntl
-    import pty
-    import struct
-    import subprocess
-    import sys
-    import termios
-
-    leader, follower = pty.openpty()
-    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "sitegen", "convert", "--root", str(root), *args],
-            stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL, check=False, timeout=120,
-        )  # fmt: skip
-        os.close(follower)
-        follower = -1
-        shown = b""
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the terminal has no writer left
-                break
-            if not chunk:
-                break
-            shown += chunk
-    finally:
-        if follower >= 0:
-            os.close(follower)
-        os.close(leader)
-    assert done.returncode == 0
-    return done.stdout, shown
-
-
 def test_a_terminal_shows_one_progress_line_and_quiet_or_a_pipe_shows_none(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
-    out, shown = _on_a_terminal(root)
+    out, shown = on_a_terminal(root)
     assert b"converting papers:" in shown and b"/46 [" in shown and b"\r" in shown.replace(b"\r\n", b"\n")
     assert b"pages: 46 created" in out and b"converting" not in out
     shutil.rmtree(root / "content" / "papers")
     (root / "content" / ".convert-state.json").unlink()
     shutil.rmtree(root / ".sitegen")
-    quiet_out, quiet = _on_a_terminal(root, "-q")
+    quiet_out, quiet = on_a_terminal(root, "-q")
     assert b"converting" not in quiet and b"\r" not in quiet.replace(b"\r\n", b"\n")
     assert quiet_out == out
     piped = convert(root)  # stderr is not a terminal: the warnings only, as always
