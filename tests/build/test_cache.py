@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sitegen.build.build
 import sitegen.build.cache
 import sitegen.build.load
+import sitegen.build.rendering
 from sitegen.build.build import BuildSession, build
 from sitegen.build.cache import _VERSION as CACHE_VERSION
 from sitegen.build.state import build_state, read_state, write_state
@@ -43,13 +43,13 @@ def project(tmp_path: Path) -> Path:
 def renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Paths of the pages rendered, in order (template rendering is what incremental builds skip)."""
     seen: list[str] = []
-    real = sitegen.build.build.render
+    real = sitegen.build.rendering.render
 
     def counting(env, template, path, context):  # type: ignore[no-untyped-def]
         seen.append(path)
         return real(env, template, path, context)
 
-    monkeypatch.setattr(sitegen.build.build, "render", counting)
+    monkeypatch.setattr(sitegen.build.rendering, "render", counting)
     return seen
 
 
