@@ -169,6 +169,7 @@ class _ProgressLine:
         if self._bar is None:
             from tqdm import tqdm
 
+            tqdm.monitor_interval = 0  # no monitor thread: a build forks to use both cores, which needs a single thread
             self._bar = tqdm(desc=stage, total=total, unit=unit, file=self._stream, leave=False, dynamic_ncols=True, mininterval=0.1)
             self._stage = stage
         if stage != self._stage:

@@ -1,20 +1,24 @@
 """`sitegen build`: the I/O shell around load -> collect -> render + search -> write.
 
-Everything is read, validated and rendered in memory before the first byte is
-written, and the new site replaces the old in one step (output.py), so a build
-that fails or is killed leaves the previous site exactly as it was. Each build
+Everything is read and validated before the first byte is written; each file
+goes into a spare copy of the site as soon as it is rendered, and the new site
+replaces the old in one step (output.py), so a build that fails or is killed
+leaves the previous site exactly as it was. Each build
 leaves hints for the next in the project's state folder (state.py, cache.py),
 never in the output: pages whose files did not change are not parsed again
 (load.py), pages whose inputs did not change (fingerprint.py) are not rendered
 again (rendering.py), and the search files are made again only when a paper changed
-(search/files.py).
+(search/files.py). A build with nothing to do knows it from its inputs alone
+(shortcut.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sitegen.build.cache import (
     page_records,
@@ -31,9 +35,11 @@ from sitegen.build.cache import (
 )
 from sitegen.build.fingerprint import PaperDigests
 from sitegen.build.load import read_pages
-from sitegen.build.output import Spare, WriteResult, check_output, publish
+from sitegen.build.output import MARKER, Publication, Spare, WriteResult, check_output
 from sitegen.build.rendering import Progress, render_site
 from sitegen.build.session import BuildSession
+from sitegen.build.shortcut import forget, inputs_key, notices_data, report_notices, unchanged_report
+from sitegen.build.shortcut import record as record_build
 from sitegen.build.state import build_state, locked
 from sitegen.config import Config
 from sitegen.content.journal import recover
@@ -103,6 +109,11 @@ def build(
     state = build_state(config.root, folder)
     notices: list[Notice] = []
     with locked(state):
+        key = inputs_key(config, folder, drafts) if session is None else ""
+        kept = unchanged_report(state, key) if session is None else None
+        if kept is not None and (same := _same_report(kept, config, folder, started)) is not None:
+            return same
+        forget(state)  # this build changes the output: until it records itself, no shortcut
         if session is not None:
             known, records, spare = session.caches(state, config.papers_dir, notices)
         else:
@@ -111,9 +122,11 @@ def build(
         generation = spare.generation
         spare.load()
         last = session.written if session is not None and spare.generation == generation else None
-        papers, parsed = read_pages(config, known, notices)
+        lasting: list[Notice] = []
+        papers, parsed = read_pages(config, known, notices, progress, lasting)
         site = collect([paper for paper in papers if drafts or not paper.draft], config)
         notices.extend(undated_notices(site.papers))
+        lasting.extend(undated_notices(site.papers))
         paper_digests = session.papers if session is not None else PaperDigests()
         folder_text = str(folder)
 
@@ -132,11 +145,17 @@ def build(
             related = find_related(site, texts, previous_related, lambda: read_related_terms(state, notices), paper_digests.digest)
             site = with_related(site, related)
             related_seconds = time.perf_counter() - related_started
-            rendered = render_site(site, intact, paper_digests, notices, progress)
+            html = {page.paper.body: page.html for page in parsed.values() if page.html is not None}
+            publication = Publication(folder, spare, last)
+            skips = len(notices)
+            rendered = render_site(site, intact, paper_digests, notices, progress, texts, html, publication)
+            lasting.extend(notices[skips:])  # theme files skipped: on every build
             if progress is not None:
                 progress("writing files", 0, 1)
             files = {**rendered.files, **search.files()}
-            result = publish(folder, files, spare, last)
+            for path in sorted(files.keys() - rendered.files.keys()):
+                publication.add(path, files[path])
+            result = publication.finish()
             sizes, record = search.finish()
         notices.extend(spare.notices)
         spare.notices.clear()
@@ -152,8 +171,27 @@ def build(
             write_page_records(state, new_records, records)
             write_parsed_pages(state, parsed, known)
             write_related(state, related, previous_related)
+            kept_records = {path: (entry.size, entry.mtime_ns, entry.inode) for path, entry in new_records.items()}
+            summary = {"papers": len(site.papers), "tags": len(site.tags), "search": sizes.files, "notices": notices_data(lasting)}
+            record_build(state, key, files, kept_records, summary)
     note = robots_note(config.base_url)
     return BuildReport(
         len(site.papers), len(site.tags), result, time.perf_counter() - started, folder, sizes, tuple(notices), related_seconds,
         () if note is None else (note,),
+    )
+
+
+def _same_report(kept: Mapping[str, Any], config: Config, folder: Path, started: float) -> BuildReport | None:
+    """The report of a build with nothing to do, from the last build's (shortcut.py); None if it does not read."""
+    try:
+        files = tuple(sorted(path for path in kept["files"] if path != MARKER))
+        search = {str(path): (int(raw), int(gzipped)) for path, (raw, gzipped) in kept["search"].items()}
+        notices = report_notices(kept)
+        papers, tags = int(kept["papers"]), int(kept["tags"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    note = robots_note(config.base_url)
+    return BuildReport(
+        papers, tags, WriteResult((), files, ()), time.perf_counter() - started, folder, SearchSizes(search, rebuilt=False), notices,
+        0.0, () if note is None else (note,),
     )

@@ -75,18 +75,23 @@ def page_records(
     previous: Mapping[str, OutputRecord],
     written: Iterable[str],
 ) -> dict[str, OutputRecord]:
-    """The records of this build's files; files it did not write keep their previous record."""
+    """The records of this build's files as they are now: a file it did not write keeps its record, unless it
+    was replaced since by the same bytes (the build found it so), which would otherwise be rendered every time."""
     rewritten = set(written)
     pages: dict[str, OutputRecord] = {}
     for path, fingerprint in sorted(fingerprints.items()):
         if fingerprint is None:
             continue
         record = previous.get(path)
-        if path in rewritten or record is None or record.fingerprint != fingerprint:
-            try:
-                status = os.stat(os.path.join(folder, path), follow_symlinks=False)
-            except OSError:
-                continue
+        try:
+            status = os.stat(os.path.join(folder, path), follow_symlinks=False)
+        except OSError:
+            continue
+        if (
+            path in rewritten
+            or record is None
+            or (record.fingerprint, record.size, record.mtime_ns, record.inode) != (fingerprint, status.st_size, status.st_mtime_ns, status.st_ino)
+        ):
             record = OutputRecord(fingerprint, status.st_size, status.st_mtime_ns, status.st_ino)
         pages[path] = record
     return pages
@@ -116,6 +121,9 @@ class ParsedPage:
     """The abstract as plain text, for the search index: Markdown parsing is its slowest input."""
     problems: tuple[tuple[int, str], ...] = ()
     """(file line, message) of the TeX in the abstract shown as written: warned about on every build."""
+    html: str | None = None
+    """The abstract as HTML when the page was parsed by this build (not kept in the cache: only pages
+    to render again need it, and parsing made it anyway)."""
 
 
 def read_parsed_pages(state: BuildState, papers_dir: Path, notices: list[Notice]) -> dict[str, ParsedPage]:
@@ -293,23 +301,14 @@ def _write(state: BuildState, name: str, payload: Any) -> None:
 # --- Paper <-> JSON, every value checked against the field's type --------------------------------
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Paper):
-        return [*(_encode(getattr(value, name)) for name in _paper_fields()), value.loc.line]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return [_encode(getattr(value, f.name)) for f in dataclasses.fields(value)]
-    if isinstance(value, tuple):
-        return [_encode(item) for item in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
+def _encode(paper: Paper) -> list[Any]:
+    return [*(encode(getattr(paper, name)) for name, encode, _ in _paper_codec()), paper.loc.line]
 
 
 def _paper(path: Path, fields: Any) -> Paper:
-    names = _paper_fields()
-    values = _list(fields, len(names) + 1)
-    hints = _hints(Paper)
-    decoded = {name: _decode(hints[name], value) for name, value in zip(names, values)}
+    codec = _paper_codec()
+    values = _list(fields, len(codec) + 1)
+    decoded = {name: decode(value) for (name, _, decode), value in zip(codec, values)}
     line = values[-1]
     if line is not None:
         line = _count(line)
@@ -319,9 +318,15 @@ def _paper(path: Path, fields: Any) -> Paper:
     return paper
 
 
+_Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+
+
 @cache
-def _paper_fields() -> tuple[str, ...]:
-    return tuple(f.name for f in dataclasses.fields(Paper) if f.name != "loc")
+def _paper_codec() -> tuple[tuple[str, Callable[[Any], Any], Callable[[Any], Any]], ...]:
+    """Each Paper field (but ``loc``) with its JSON encoder and checking decoder, worked out once from its type:
+    a build reads and writes ten thousand papers."""
+    hints = _hints(Paper)
+    return tuple((f.name, *_codec(hints[f.name])) for f in dataclasses.fields(Paper) if f.name != "loc")
 
 
 @cache
@@ -329,35 +334,54 @@ def _hints(kind: type) -> dict[str, Any]:
     return typing.get_type_hints(kind)
 
 
-def _decode(hint: Any, value: Any) -> Any:
-    """``value`` as the type ``hint`` names, or ValueError: every type a Paper field can have."""
+@cache
+def _codec(hint: Any) -> _Codec:
+    """(encode, decode) for values of the type ``hint`` names; the decoder raises ValueError or TypeError
+    for a value of another type: every type a Paper field can have."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
         options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
         (inner,) = [option for option in options if option is not type(None)]
-        return _decode(inner, value)
+        encode, decode = _codec(inner)
+        if type(None) not in options:
+            return encode, decode
+        return (lambda value: None if value is None else encode(value)), (lambda value: None if value is None else decode(value))
     if origin is tuple:
-        item = typing.get_args(hint)[0]
-        if not isinstance(value, list):
-            raise ValueError(f"expected a list, not {value!r}")
-        return tuple(_decode(item, element) for element in value)
+        encode_item, decode_item = _codec(typing.get_args(hint)[0])
+
+        def decode_tuple(value: Any) -> tuple[Any, ...]:
+            if not isinstance(value, list):
+                raise TypeError(f"expected a list, not {value!r:.60}")
+            return tuple(map(decode_item, value))
+
+        return (lambda value: [encode_item(item) for item in value]), decode_tuple
     if hint is str:
-        return _text(value)
+        return _same, _text
     if hint is bool:
-        if not isinstance(value, bool):
-            raise ValueError(f"expected true or false, not {value!r}")
-        return value
+        return _same, _bool
     if hint is int:
-        return _count(value)
+        return _same, _count
     if hint is dt.date:
-        return dt.date.fromisoformat(_text(value))
+        return (lambda value: value.isoformat()), (lambda value: dt.date.fromisoformat(_text(value)))
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-        names = [f.name for f in dataclasses.fields(hint)]
-        hints = _hints(hint)
-        return hint(**{name: _decode(hints[name], element) for name, element in zip(names, _list(value, len(names)))})
+        kind, hints = hint, _hints(hint)
+        fields = [(f.name, *_codec(hints[f.name])) for f in dataclasses.fields(hint)]
+
+        def decode_record(value: Any) -> Any:
+            return kind(**{name: decode(element) for (name, _, decode), element in zip(fields, _list(value, len(fields)))})
+
+        return (lambda value: [encode(getattr(value, name)) for name, encode, _ in fields]), decode_record
     raise TypeError(f"no cache form for {hint!r}")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"expected true or false, not {value!r:.60}")
+    return value
 
 
 def _mapping(value: Any) -> dict[Any, Any]:

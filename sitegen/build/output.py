@@ -16,7 +16,10 @@ share unchanged files:
   in the last two builds, not the size of the site;
 * while it is being updated the spare is marked dirty; a build killed then
   leaves the live folder untouched, and the next one repairs the spare by
-  comparing the two trees' inodes.
+  comparing the two trees' inodes;
+* files come one by one as they are rendered (``Publication``), by this
+  process or a fork of it, and a new one goes into the spare at once, so a
+  large site is never held in memory whole.
 
 Where the swap cannot happen (the output folder is a mount point, or the
 file system cannot rename it), files are written beside their targets first
@@ -33,7 +36,8 @@ import os
 import posixpath
 import shutil
 import stat
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,65 +156,206 @@ def publish(
     """
     for relative in files:
         _checked(relative)  # every path before the first write
-    check_owned(folder)
+    publication = Publication(folder, spare, last)
+    for relative, data in sorted(files.items()):
+        publication.add(relative, data)
+    return publication.finish()
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """OSError -> OutputError naming the path: the disk is full, a folder read-only; the live folder is as it was."""
     try:
-        return _publish(folder, files, spare, last)
+        yield
     except OSError as error:
         where = error.filename or folder
         raise OutputError(f"{where}: cannot write the site: {error.strerror or error}; the previous site is unchanged") from None
 
 
-def _publish(folder: Path, files: Mapping[str, bytes | None], spare: Spare, last: Collection[str] | None) -> WriteResult:
-    _recover_swap(folder, spare)
-    exists = folder.is_dir()
-    if exists and last is not None and set(last) == files.keys() and not _odd_on_the_way(folder, files):
-        live: dict[str, int | None] = dict.fromkeys(last)
-        odd: list[str] = []
-    else:
-        live, odd = _scan(folder) if exists else ({}, [])
-        live.pop(MARKER, None)
-    written, unchanged = [], []
-    for relative, data in sorted(files.items()):
-        if data is None or (relative in live and _same_bytes(folder / relative, data)):
-            unchanged.append(relative)
-        else:
-            written.append(relative)
-    removed = sorted({*(path for path in live if path not in files), *odd})
-    result = WriteResult(tuple(written), tuple(unchanged), tuple(removed))
-    if exists and not written and not removed and (folder / MARKER).is_file():
-        return result
-    if exists and os.path.ismount(folder):
-        spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason="it is a mount point")))
-        _write_in_place(folder, files, written, removed)
-        return result
-    spare.load()
-    if not exists:
-        spare.diverged = None  # whatever the spare holds, nothing of it is live: compared and cleared
-    spare.save(clean=False)
-    changed = set(written) | set(removed)
-    try:
-        _update_spare(folder, spare, files, changed, live if exists else {})
-    except BaseException:
-        spare.diverged = None  # it is marked dirty on disk too: the next build compares the trees
-        raise
-    if not exists:
-        os.rename(spare.path, folder)
-        spare.diverged = None  # no spare any more: the next swap makes one
-    else:
-        try:
-            _exchange(spare.path, folder)
-        except OSError as error:
-            if error.errno not in (errno.EXDEV, errno.EBUSY, errno.EACCES, errno.EPERM):
+class Publication:
+    """A site published file by file as it is rendered: ``add`` every file, then ``finish`` swaps it in.
+
+    A file whose bytes differ from the live one's is written into the spare tree
+    at once, so a large site is never held in memory whole; the spare is not
+    live, so a build that fails on the way leaves the site as it was (and the
+    spare marked dirty, for the next build to compare). Unchanged files are
+    linked at the end, and only when something changed. After ``prepare`` a
+    forked process may ``add`` files too; the parent then ``adopt``s what it
+    reports. Where the folder cannot be swapped (a mount point), the new files
+    are kept in memory and written in place at the end, as they always were.
+    """
+
+    def __init__(self, folder: Path, spare: Spare, last: Collection[str] | None = None) -> None:
+        check_owned(folder)
+        self.folder = folder
+        self.spare = spare
+        self._last = last
+        self._files: dict[str, bool] = {}
+        """Every file added, and whether it was written (its bytes differ from the live file's)."""
+        self._kept: dict[str, bytes] = {}
+        """The new files' bytes, in place only (nothing can be staged in a spare)."""
+        self._prepared = False
+        self._touch: set[str] | None = None
+        """Paths at which the spare may differ from the live tree besides the new files; None: all (a new spare)."""
+        self._spare_files: set[str] = set()
+        with _writing(folder):
+            _recover_swap(folder, spare)
+            self.exists = folder.is_dir()
+            self._walked = not (self.exists and last is not None and not _odd_on_the_way(folder, last))
+            if self._walked:
+                self._live, self._odd = _scan(folder) if self.exists else ({}, [])
+                self._live.pop(MARKER, None)
+            else:
+                self._live, self._odd = dict.fromkeys(last or ()), []
+            self.in_place = self.exists and os.path.ismount(folder)
+
+    @property
+    def shared(self) -> bool:
+        """Files go straight into the spare tree, so another process may add some (after ``prepare``)."""
+        return not self.in_place
+
+    def add(self, relative: str, data: bytes | None) -> bool:
+        """One file of the new site (None: the caller knows the live one is right); True if it is new bytes."""
+        _checked(relative)
+        with _writing(self.folder):
+            if data is None or (relative in self._live and _same_bytes(self.folder / relative, data)):
+                self._files[relative] = False
+                return False
+            self._files[relative] = True
+            if self.in_place:
+                self._kept[relative] = data
+            else:
+                self.prepare()
+                _replace(self.spare.path / relative, data)
+        return True
+
+    def adopt(self, relative: str, written: bool) -> None:
+        """A file another process added (``add`` returned ``written`` there)."""
+        self._files[_checked(relative)] = written
+
+    def prepare(self) -> None:
+        """Make the spare ready for new files: marked dirty, repaired if its state is unknown."""
+        if self._prepared or self.in_place:
+            return
+        self._prepared = True
+        spare = self.spare
+        with _writing(self.folder):
+            spare.load()
+            if not self.exists:
+                spare.diverged = None  # whatever the spare holds, nothing of it is live: compared and cleared
+            spare.save(clean=False)
+            try:
+                self._touch = self._repair()
+            except BaseException:
+                spare.diverged = None  # it is marked dirty on disk too: the next build compares the trees
                 raise
-            spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason=error.strerror)))
-            _write_in_place(folder, files, written, removed)
+
+    def _repair(self) -> set[str] | None:
+        root, spare = self.spare.path, self.spare
+        if spare.diverged is not None and root.is_dir():
+            return set(spare.diverged)
+        if root.is_dir() and not root.is_symlink():
+            spare_files, odd = _scan(root)
+            for path in odd:
+                _remove(root / path)
+            live = self._live
+            known = {path: ino for path, ino in live.items() if ino is not None} or _inodes(self.folder, live)
+            self._spare_files = set(spare_files)
+            return {path for path in spare_files.keys() | live.keys() if spare_files.get(path) != known.get(path)}
+        if root.is_symlink() or root.exists():
+            _remove(root)
+        root.mkdir(parents=True)
+        return None
+
+    def finish(self) -> WriteResult:
+        """Swap the new site in (or, where it cannot be swapped, write it in place) and say what changed."""
+        with _writing(self.folder):
+            return self._finish()
+
+    def _finish(self) -> WriteResult:
+        folder, spare, files = self.folder, self.spare, self._files
+        live, odd = self._live, self._odd
+        if not self._walked and set(self._last or ()) != files.keys():
+            live, odd = _scan(folder)  # another set of files than last time: look at what is there
+            live.pop(MARKER, None)
+        written = sorted(path for path, new in files.items() if new)
+        removed = sorted({*(path for path in live if path not in files), *odd})
+        result = WriteResult(tuple(written), tuple(path for path in sorted(files) if not files[path]), tuple(removed))
+        if self.exists and not written and not removed and (folder / MARKER).is_file():
+            self._unprepare()
             return result
-        spare.diverged = changed
-    try:
-        spare.save(clean=spare.diverged is not None)
-    except OSError:
-        pass  # the spare stays marked dirty: the next build compares the trees
-    return result
+        if self.in_place:
+            spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason="it is a mount point")))
+            _write_in_place(folder, self._kept.__getitem__, written, removed, files)
+            return result
+        self.prepare()
+        changed = set(written) | set(removed)
+        try:
+            self._complete(changed, live)
+        except BaseException:
+            spare.diverged = None  # it is marked dirty on disk too: the next build compares the trees
+            raise
+        if not self.exists:
+            os.rename(spare.path, folder)
+            spare.diverged = None  # no spare any more: the next swap makes one
+        else:
+            try:
+                _exchange(spare.path, folder)
+            except OSError as error:
+                if error.errno not in (errno.EXDEV, errno.EBUSY, errno.EACCES, errno.EPERM):
+                    raise
+                spare.notices.append(Notice(Loc(folder), _IN_PLACE_WARNING.format(reason=error.strerror)))
+                _write_in_place(folder, lambda relative: (spare.path / relative).read_bytes(), written, removed, files)
+                return result
+            spare.diverged = changed
+        try:
+            spare.save(clean=spare.diverged is not None)
+        except OSError:
+            pass  # the spare stays marked dirty: the next build compares the trees
+        return result
+
+    def _unprepare(self) -> None:
+        """Nothing changed after all, but the spare was readied (for another process): record it as it is."""
+        if not self._prepared:
+            return
+        if self._touch is None:
+            self.spare.diverged = None  # a new, empty spare: left marked dirty, the next build fills it
+            return
+        self.spare.diverged = self._touch
+        try:
+            self.spare.save(clean=True)
+        except OSError:
+            self.spare.diverged = None
+
+    def _complete(self, changed: set[str], live: Mapping[str, int | None]) -> None:
+        """Bring the rest of the spare up to date: the new files are in; hard links to the live files elsewhere."""
+        files, root, folder = self._files, self.spare.path, self.folder
+        if self._touch is None:
+            touch = set(files)
+        else:
+            touch = self._touch | {path for path in self._spare_files if path not in files}
+        touch |= changed | {MARKER}
+        keep = _ancestors(files)
+        emptied: set[str] = set()
+        for relative in sorted(touch):
+            target = root / relative
+            if relative == MARKER:
+                if _same_bytes(folder / MARKER, MARKER_TEXT):
+                    _link(folder / MARKER, target)
+                else:
+                    _replace(target, MARKER_TEXT)
+            elif relative not in files:
+                if relative in keep and target.is_dir() and not target.is_symlink():
+                    continue  # a file or link where a folder now goes: new files made the folder already
+                if _remove(target):
+                    emptied.add(posixpath.dirname(relative))
+            elif files[relative]:
+                continue  # written when it was added
+            elif relative not in live:
+                _replace(target, (folder / relative).read_bytes())
+            else:
+                _link(folder / relative, target)
+        _prune(root, emptied, keep)
 
 
 _IN_PLACE_WARNING = (
@@ -219,56 +364,16 @@ _IN_PLACE_WARNING = (
 )
 
 
-def _update_spare(
-    folder: Path, spare: Spare, files: Mapping[str, bytes | None], changed: set[str], live: Mapping[str, int | None]
+def _write_in_place(
+    folder: Path, data: Callable[[str], bytes], written: list[str], removed: list[str], files: Collection[str]
 ) -> None:
-    """Make the spare tree equal to ``files``: new bytes where ``changed``, hard links to the live files elsewhere."""
-    root = spare.path
-    if spare.diverged is None or not root.is_dir():
-        if root.is_dir() and not root.is_symlink():
-            spare_files, odd = _scan(root)
-            for path in odd:
-                _remove(root / path)
-            known = {path: ino for path, ino in live.items() if ino is not None} or _inodes(folder, live)
-            touch = {path for path in spare_files.keys() | live.keys() if spare_files.get(path) != known.get(path)}
-            touch |= {path for path in spare_files if path not in files}
-        else:
-            if root.is_symlink() or root.exists():
-                _remove(root)
-            root.mkdir(parents=True)
-            touch = set(files)
-    else:
-        touch = set(spare.diverged)
-    touch |= changed | {MARKER}
-    keep = _ancestors(files)
-    emptied: set[str] = set()
-    for relative in sorted(touch):
-        target = root / relative
-        if relative == MARKER:
-            if _same_bytes(folder / MARKER, MARKER_TEXT):
-                _link(folder / MARKER, target)
-            else:
-                _replace(target, MARKER_TEXT)
-        elif relative not in files:
-            if _remove(target):
-                emptied.add(posixpath.dirname(relative))
-        elif relative in changed or relative not in live:
-            data = files[relative]
-            _replace(target, data if data is not None else (folder / relative).read_bytes())
-        else:
-            _link(folder / relative, target)
-    _prune(root, emptied, keep)
-
-
-def _write_in_place(folder: Path, files: Mapping[str, bytes | None], written: list[str], removed: list[str]) -> None:
     """The fallback: every new file beside its target first (a full disk fails here, changing nothing), then renames."""
     staged: list[tuple[Path, Path]] = []
     try:
         for relative in written:
             target = folder / relative
             temporary = target.with_name(f".{target.name}{_TEMPORARY}")
-            data = files[relative]
-            _replace(temporary, data if data is not None else target.read_bytes())
+            _replace(temporary, data(relative))
             staged.append((temporary, target))
         if not (folder / MARKER).is_file():
             _replace(folder / MARKER, MARKER_TEXT)
@@ -373,12 +478,16 @@ def _link(source: Path, target: Path) -> None:
 
 
 def _make_folder(folder: Path) -> None:
-    """A folder, replacing any file or link in the way (a stale page where a folder now goes)."""
+    """A folder, replacing any file or link in the way (a stale page where a folder now goes). Two
+    processes may make one folder at once (rendering spread over both cores): the second finds it made."""
     for parent in reversed([folder, *folder.parents]):
         try:
             status = os.lstat(parent)
         except FileNotFoundError:
-            os.mkdir(parent)
+            try:
+                os.mkdir(parent)
+            except FileExistsError:
+                pass
             continue
         if not stat.S_ISDIR(status.st_mode):
             os.unlink(parent)

@@ -1,25 +1,29 @@
-"""Every output file of a site in memory: its pages through the templates, then the theme's assets.
+"""Every output file of a site: its pages through the templates, then the theme's assets.
 
 Template errors become `SourceError`s naming the template file and line, so a
 broken theme reads like a broken page; a page whose inputs did not change
-(fingerprint.py) is not rendered again.
+(fingerprint.py) is not rendered again. A large site's pages are rendered by
+this process and a fork of it (parallel.py), each file handed to the
+publication (output.py) as soon as it is made.
 """
 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from sitegen.build.fingerprint import PageFingerprints, PaperDigests
+from sitegen.build.output import Publication
+from sitegen.build.parallel import can_fork, in_two
 from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fsutil import NotAFile, read_bytes
 from sitegen.model import Loc, Notice
 from sitegen.site.collect import Site, url_plan
-from sitegen.site.pages import plan
+from sitegen.site.pages import Page, plan
 from sitegen.site.render import environment, render
 
 Progress = Callable[[str, int, int], None]
@@ -29,7 +33,7 @@ Progress = Callable[[str, int, int], None]
 @dataclass(frozen=True, slots=True)
 class RenderedSite:
     files: dict[str, bytes | None]
-    """Output path -> bytes, or None for a page known to be unchanged on disk."""
+    """Output path -> bytes, or None for a page known to be unchanged on disk (or handed to the publication)."""
     fingerprints: dict[str, str | None]
 
 
@@ -39,12 +43,19 @@ def render_site(
     papers: PaperDigests | None = None,
     notices: list[Notice] | None = None,
     progress: Progress | None = None,
+    texts: Mapping[str, str] | None = None,
+    html: Mapping[str, str] | None = None,
+    publication: Publication | None = None,
 ) -> RenderedSite:
-    """Every output file in memory: pages from templates, then theme assets.
+    """Every output file: pages from templates, then theme assets.
 
     ``unchanged(path, fingerprint)`` says whether the page already on disk was
     made from the same inputs; such pages are not rendered again. ``papers``
     carries paper digests over from an earlier build of the same session.
+    ``texts`` and ``html`` are the plain text and HTML of abstracts already
+    parsed (by Markdown body), so none is parsed again. With a ``publication``,
+    each file goes to it as soon as it is made (the result then holds None for
+    every file), so the site is never in memory whole.
     """
     config = site.config
     folders = [config.path("templates_dir"), config.path("theme_dir") / "templates"]
@@ -56,23 +67,19 @@ def render_site(
         raise SitegenError(
             f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
         )
-    env = environment(folders)
+    env = environment(folders, texts, html)
     env.globals.update(url_plan(site))
     fingerprints = PageFingerprints(env, site, papers)
     rendered = RenderedSite({}, {})
     assets = config.path("theme_dir") / "static"
     static = dict(_static_files(assets, notices if notices is not None else []))
     pages = plan(site, _stylesheet(assets, static))
-    for done, page in enumerate(pages):
-        if progress is not None and done % 64 == 0:
-            progress("rendering pages", done, len(pages))
+
+    def made(page: Page) -> tuple[str | None, bytes | None]:
+        """The page's fingerprint, and its bytes unless the file on disk was made from the same inputs."""
         try:
             fingerprint = fingerprints.of(page.template, page.path, page.context)
-            rendered.fingerprints[page.path] = fingerprint
-            if unchanged(page.path, fingerprint):
-                rendered.files[page.path] = None
-            else:
-                rendered.files[page.path] = render(env, page.template, page.path, page.context)
+            return fingerprint, None if unchanged(page.path, fingerprint) else render(env, page.template, page.path, page.context)
         except jinja2.TemplateError as error:
             raise BuildFailed([_template_error(error, page.template)]) from None
         except UnicodeDecodeError as error:
@@ -82,9 +89,54 @@ def render_site(
             if problem is None:
                 raise
             raise BuildFailed([problem]) from None
+
+    total = len(pages)
+
+    def tick(done: int) -> None:
+        if progress is not None:
+            progress("rendering pages", done, total)
+
+    def keep(path: str, fingerprint: str | None, data: bytes | None) -> None:
+        rendered.fingerprints[path] = fingerprint
+        if publication is not None:
+            publication.add(path, data)
+            data = None
+        rendered.files[path] = data
+
+    if len(pages) >= PARALLEL_RENDER_FROM and can_fork():
+        if publication is not None:
+            publication.prepare()  # the fork writes its pages into the spare tree too
+        shared = publication is not None and publication.shared
+        # Listings first: the fork takes pages from the back, so the cards (rendered once) stay in this process.
+        pages.sort(key=lambda page: "papers" not in page.context and "sections" not in page.context)
+        in_two(
+            pages,
+            made,
+            lambda page, done: keep(page.path, *done),
+            lambda page, done: (done[0], publication.add(page.path, done[1])) if shared and publication else done,
+            lambda page, done: _adopt(rendered, publication, page.path, done) if shared and publication else keep(page.path, *done),
+            tick,
+        )
+    else:
+        for done, page in enumerate(pages):
+            if done % 64 == 0:
+                tick(done)
+            keep(page.path, *made(page))
+    tick(total)
     for relative, data in static.items():
-        rendered.files[f"static/{relative}"] = data
+        keep(f"static/{relative}", None, data)
     return rendered
+
+
+PARALLEL_RENDER_FROM = 2000
+"""Pages from which rendering is spread over two processes (parallel.py): below it a fork costs more than it saves."""
+
+
+def _adopt(rendered: RenderedSite, publication: Publication, path: str, done: tuple[str | None, bool]) -> None:
+    """A page the fork rendered and added to the publication itself."""
+    rendered.fingerprints[path], written = done
+    rendered.files[path] = None
+    publication.adopt(path, written)
 
 
 def _stylesheet(folder: Path, static: dict[str, bytes]) -> str:

@@ -25,7 +25,7 @@ from typing import Any, Self
 from sitegen.model import Paper
 from sitegen.search.lunr_index import SearchDocument, short_ref
 from sitegen.search.shards import INDEX_SCRIPT, LUNR_JSON, search_fingerprint, search_outputs
-from sitegen.search.worker import SearchWorker, worker_pool
+from sitegen.search.worker import Forked, OneCall, SearchWorker, can_fork
 from sitegen.site.collect import Site, paper_path
 from sitegen.site.render import plain_text
 
@@ -131,7 +131,8 @@ class SearchFiles:
             reusable = None
         self._reused = reusable
         if reusable is None:
-            self._wait = self._start(search_documents(site, texts), site.config.search_shard_kib, lunr_json, worker)
+            known = _gzipped_by_digest(previous)
+            self._wait = self._start(search_documents(site, texts), site.config.search_shard_kib, lunr_json, worker, known)
 
     def __enter__(self) -> Self:
         return self
@@ -143,7 +144,11 @@ class SearchFiles:
         """Path -> bytes, or None for a file already on disk as it should be; waits for the worker."""
         if self._reused is not None:
             return dict.fromkeys(self._reused.files)
-        self._made = self._wait()
+        self._made, measured = self._wait()
+        if measured is not None:  # the worker measured them
+            self._digests, sizes = measured
+            self._gzipped = dict(sizes)
+            return dict(self._made)
         self._digests = {path: hashlib.sha256(data).hexdigest() for path, data in self._made.items()}
         known = _gzipped_by_digest(self._previous)
         gzipping = self._stack.enter_context(ThreadPoolExecutor(max_workers=2))  # zlib lets go of the GIL
@@ -164,37 +169,60 @@ class SearchFiles:
         return SearchSizes(sizes, rebuilt=True), {"key": self.key, "files": sizes, "digests": self._digests}
 
     def _start(
-        self, documents: list[SearchDocument], shard_kib: int, lunr_json: bool, worker: SearchWorker | None
-    ) -> Callable[[], dict[str, bytes]]:
-        """Start making the files; the function returned waits for them.
+        self, documents: list[SearchDocument], shard_kib: int, lunr_json: bool, worker: SearchWorker | None, known: dict[str, int]
+    ) -> Callable[[], tuple[dict[str, bytes], _Measured | None]]:
+        """Start making the files; the function returned waits for them (and their digests and gzipped
+        sizes, when the worker measured them: ``known`` has those of the last build's files).
 
         A session's worker is used whatever the size (it is already up, and
-        remembers the last build's work). If the second process cannot start or
-        dies (out of memory, killed), the files are made in this one: a build
-        never fails for want of a process.
+        remembers the last build's work); a build from the command line forks
+        one (parallel.py's reasons), or spawns one where it cannot fork. If the
+        second process cannot start or dies (out of memory, killed), the files
+        are made in this one: a build never fails for want of a process.
         """
         if worker is not None or len(documents) >= PARALLEL_SEARCH_FROM:
             try:
+                future: Future[dict[str, bytes]] | Forked | OneCall
                 if worker is not None:
                     future = worker.submit(documents, shard_kib, lunr_json)
-                else:
-                    pool = self._stack.enter_context(worker_pool())
-                    future = pool.submit(search_outputs, documents, shard_kib, None, lunr_json)
+                elif can_fork():
+                    future = self._stack.enter_context(Forked(measured_search_outputs, documents, shard_kib, lunr_json, known))
+                else:  # no thread here either: the build may still fork to render
+                    future = self._stack.enter_context(OneCall(measured_search_outputs, documents, shard_kib, lunr_json, known))
             except (OSError, BrokenProcessPool):
                 pass
             else:
 
-                def wait() -> dict[str, bytes]:
+                def wait() -> tuple[dict[str, bytes], _Measured | None]:
                     try:
-                        return future.result()
+                        made: Any = future.result()
                     except BrokenProcessPool:
                         if worker is not None:
                             worker.drop()
-                        return search_outputs(documents, shard_kib, None, lunr_json)
+                        return search_outputs(documents, shard_kib, None, lunr_json), None
+                    if worker is not None:
+                        return made, None
+                    files, measured = made
+                    return files, measured
 
                 return wait
         files = search_outputs(documents, shard_kib, None, lunr_json)
-        return lambda: files
+        return lambda: (files, None)
+
+
+_Measured = tuple[dict[str, str], dict[str, int]]
+"""Each search file's digest and gzipped size, by path."""
+
+
+def measured_search_outputs(
+    documents: list[SearchDocument], shard_kib: int, lunr_json: bool, known: Mapping[str, int]
+) -> tuple[dict[str, bytes], _Measured]:
+    """`search_outputs`, and each file's digest and gzipped size (``known``: sizes by digest), for a worker
+    process: gzipping the index there costs the build nothing while it renders."""
+    files = search_outputs(documents, shard_kib, None, lunr_json)
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    sizes = {path: known[digests[path]] if digests[path] in known else _gzipped(data) for path, data in files.items()}
+    return files, (digests, sizes)
 
 
 def _recorded_sizes(recorded: Mapping[str, Any], key: str, lunr_json: bool) -> SearchSizes | None:

@@ -1,17 +1,26 @@
 """The second process that makes search files while the first renders pages (2 cores: a third off a large build).
 
-A build borrows the same kind of process to parse half the pages of a first
-build. Processes are spawned, not forked: forking a threaded process (the
-preview's) can deadlock. A worker ignores Ctrl-C; the parent stops it.
+A build from the command line forks it: a fork starts at once with the search
+documents already in memory, nothing imported or sent again. A process with
+other threads (the preview's) spawns it instead, since forking a threaded
+process can deadlock; the preview keeps its worker from one build to the next.
+A spawned worker ignores Ctrl-C; the parent stops it.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import os
+import pickle
 import signal
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any, Self
 
 from sitegen.search.lunr_index import SearchDocument
 from sitegen.search.shards import SearchMemory, search_outputs
@@ -27,6 +36,117 @@ def start_worker() -> None:
 def worker_pool() -> ProcessPoolExecutor:
     """One worker process, for search files or for parsing."""
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker)
+
+
+def can_fork() -> bool:
+    """A second core, fork itself, and no other thread in this process (one holding a lock at the fork
+    would hold it forever in the child)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return hasattr(os, "fork") and cores >= 2 and threading.active_count() == 1
+
+
+def fork() -> int:
+    """``os.fork()`` with the collector's objects frozen for it: a collection in the child would
+    otherwise write to every object this process holds, copying all its memory page by page."""
+    gc.freeze()
+    try:
+        return os.fork()
+    finally:
+        gc.unfreeze()
+
+
+class Forked:
+    """``function(*args)`` in a fork of this process, started at once; ``result()`` waits for it.
+
+    Use as a context manager: leaving it stops the fork if it is still running. Raises OSError
+    when the fork cannot start.
+    """
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        self._receive, send = os.pipe()
+        try:
+            self._pid = fork()
+        except OSError:
+            os.close(self._receive)
+            os.close(send)
+            raise
+        if self._pid == 0:  # pragma: no cover - runs in the fork, which ends with os._exit
+            code = 1
+            try:
+                os.close(self._receive)
+                value = function(*args)
+                with os.fdopen(send, "wb") as stream:
+                    pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:  # an error leaves code 1: the caller does the work itself and raises it there
+                os._exit(code)
+        os.close(send)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        if self._pid > 0:
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = 0
+        if self._receive >= 0:
+            os.close(self._receive)
+            self._receive = -1
+
+    def result(self) -> Any:
+        """The function's result; BrokenProcessPool when the fork ended without one (killed, out of memory, or
+        an error in the function: the caller's own call then raises it where it can be reported)."""
+        with os.fdopen(self._receive, "rb", closefd=False) as stream:
+            data = stream.read()
+        _, status = os.waitpid(self._pid, 0)
+        self._pid = 0
+        if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not data:
+            raise BrokenProcessPool("the worker process ended without an answer")
+        return pickle.loads(data)
+
+
+class OneCall:
+    """One call of ``function(*args)`` in a spawned process, with no thread in this one.
+
+    A process pool runs two threads in the process that uses it, and a build
+    that spreads its rendering over two cores forks (sitegen/build/parallel.py),
+    which only a single-threaded process may do. Use as a context manager:
+    leaving it stops the process if it is still running.
+    """
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        """Raises OSError when the process cannot start."""
+        context = multiprocessing.get_context("spawn")
+        self._answer, answering = context.Pipe(duplex=False)
+        self._process = context.Process(target=_answer, args=(answering, function, args), daemon=True)
+        try:
+            self._process.start()
+        finally:
+            answering.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
+        self._answer.close()
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+
+    def result(self) -> Any:
+        """The function's result; BrokenProcessPool when the process died first (killed, out of memory, or an
+        error in the function: the caller's own call then raises it where it can be reported)."""
+        try:
+            return self._answer.recv()
+        except (EOFError, OSError):
+            raise BrokenProcessPool("the worker process ended without an answer") from None
+
+
+def _answer(answering: Connection, function: Callable[..., Any], args: tuple[Any, ...]) -> None:
+    start_worker()
+    answering.send(function(*args))
+    answering.close()
 
 
 def remembering_search_outputs(documents: Sequence[SearchDocument], shard_kib: int, lunr_json: bool = False) -> dict[str, bytes]:

@@ -52,6 +52,30 @@ class Pagination:
     def next(self) -> str | None:
         return self.paths[self.number] if self.number < self.count else None
 
+    @property
+    def shown(self) -> tuple[int | None, ...]:
+        """The page numbers the pager links: the first, the last and ``PAGER_REACH`` either side of this
+        one, None for each gap between them (a gap of one page shows the page instead). Listing every
+        page made each page of a 500-page listing carry 500 links: a quadratic site."""
+        near = range(max(1, self.number - PAGER_REACH), min(self.count, self.number + PAGER_REACH) + 1)
+        numbers = sorted({1, self.count, *near})
+        shown: list[int | None] = []
+        for before, number in zip([0, *numbers], numbers):
+            if number - before == 2:
+                shown.append(before + 1)
+            elif number - before > 2:
+                shown.append(None)
+            shown.append(number)
+        return tuple(shown)
+
+    def path(self, number: int) -> str:
+        """The site path of page ``number`` (from 1)."""
+        return self.paths[number - 1]
+
+
+PAGER_REACH = 2
+"""How many pages either side of the current one the pager links (besides the first and the last)."""
+
 
 YEAR_PAGE_FACTOR = 5
 """A year's page shows up to ``page_size * 5`` cards; a year with more papers is split into pages of that many."""

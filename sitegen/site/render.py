@@ -8,19 +8,21 @@ names fail loudly, raw HTML in Markdown is off and unsafe link schemes
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+import types
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.utils import internalcode
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from sitegen.site.identifiers import card_links, finding_links, reading_links
 from sitegen.site.sharing import first_sentences
@@ -154,12 +156,74 @@ def relative_url(target: str, from_path: str) -> str:
     return "../" * (len(here) - common) + "/".join(there[common:]) + hash_sign + fragment
 
 
+class PageUrl:
+    """``url()`` of one page: ``relative_url(target, page)``, with what its links share worked out once.
+
+    Most links of a page lead into another top-level folder (a tag page links papers, months, other
+    tags' pages only through ``tags/``), and such a link is the page's way up to the root, then the
+    target: one concatenation instead of comparing paths, for the million links of a large site.
+    """
+
+    __slots__ = ("inside", "page", "up")
+
+    def __init__(self, page: str) -> None:
+        self.page = page
+        here = page.split("/")[:-1]
+        self.up = "../" * len(here)
+        """The way from the page's folder up to the site root."""
+        self.inside = here[0] + "/" if here else ""
+        """The page's top-level folder; "" at the root, where every link is the target itself."""
+
+    def __call__(self, target: str) -> str:
+        if self.shortcut(target):
+            return self.up + target + "index.html" if target == "" or target.endswith("/") else self.up + target
+        return relative_url(target, self.page)
+
+    def shortcut(self, target: str) -> bool:
+        """True when the link is the way up plus ``target`` (and ``index.html`` for a folder)."""
+        return (
+            not (self.inside and target.startswith(self.inside))
+            and "#" not in target
+            and not target.startswith(_AS_IS)
+        )
+
+
+_AS_IS = ("http://", "https://", "mailto:")
+
+
 def date_label(day: dt.date | None) -> str:
     return f"{day:%b} {day.day}, {day.year}" if day else "undated"
 
 
-def environment(template_dirs: list[Path]) -> jinja2.Environment:
-    """Templates from the first folder that has them: a project's templates/ before the theme's."""
+class _Context(jinja2.runtime.Context):
+    """Jinja's context, calling a plain function (one that takes no context: ``url``, ``paper_path``...)
+    straight away: Jinja's own ``call`` first looks for what to pass each callable, a few hundredths
+    of a large build spent on a million calls."""
+
+    @internalcode  # left out of the tracebacks Jinja rewrites to template lines, as its own call is
+    def call(self, function: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if type(function) in _PLAIN and not hasattr(function, "jinja_pass_arg"):
+            if kwargs:
+                kwargs.pop("_loop_vars", None)
+                kwargs.pop("_block_vars", None)
+            try:
+                return function(*args, **kwargs)
+            except StopIteration:
+                return self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+        return super().call(function, *args, **kwargs)
+
+
+_PLAIN = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodType, PageUrl})
+
+
+def environment(
+    template_dirs: list[Path], texts: Mapping[str, str] | None = None, html: Mapping[str, str] | None = None
+) -> jinja2.Environment:
+    """Templates from the first folder that has them: a project's templates/ before the theme's.
+
+    ``texts`` and ``html`` map abstracts (Markdown) to their plain text and HTML where reading the
+    pages already made them, so no abstract is parsed again to be shown.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in template_dirs if path.is_dir()]),
         autoescape=True,
@@ -168,19 +232,107 @@ def environment(template_dirs: list[Path]) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.context_class = _Context
     env.filters["date_label"] = date_label
     env.filters["excerpt"] = excerpt
     env.filters["sentences"] = first_sentences
     env.globals.update(reading_links=reading_links, finding_links=finding_links, card_links=card_links)
-    env.globals["markdown"] = lambda paper: markdown_html(paper.body)
-    env.globals["plain"] = lambda paper: plain_text(paper.body)
+    known_texts, known_html = texts or {}, html or {}
+
+    def markdown(paper: Any) -> Markup:
+        found = known_html.get(paper.body)
+        return Markup(found) if found is not None else markdown_html(paper.body)
+
+    def plain(paper: Any) -> str:
+        found = known_texts.get(paper.body)
+        return found if found is not None else plain_text(paper.body)
+
+    env.globals["markdown"] = markdown
+    env.globals["plain"] = plain
+    env.globals["card"] = Cards(env).card
     return env
+
+
+_LINK = "\x00"
+"""Stands for each link of a card rendered once for every page that shows it: no page holds the
+character (sitegen/text.py removes it from what is read) and escaping leaves it as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Card:
+    """A card rendered once: its text around each link, and each link's target."""
+
+    texts: tuple[str, ...]
+    targets: tuple[str, ...]
+    tails: tuple[str | None, ...]
+    """Each target escaped, with ``index.html`` for a folder: what follows a page's way up to the root
+    (``PageUrl.shortcut``); None for a fragment or an address, never made relative."""
+
+    def on(self, url: PageUrl) -> Markup:
+        """The card as the page ``url`` is bound to shows it."""
+        texts, up, inside = self.texts, url.up, url.inside
+        parts = [texts[0]]
+        for index, target in enumerate(self.targets):
+            tail = self.tails[index]
+            if tail is not None and not (inside and target.startswith(inside)):
+                parts.append(up + tail)
+            else:
+                parts.append(escape(url(target)))
+            parts.append(texts[index + 1])
+        return Markup("".join(parts))
+
+
+class Cards:
+    """The ``card(paper, heading, url)`` global: each paper's card (the ``paper_card`` macro of ``_macros.html``)
+    rendered once per heading level for the whole build, then only its links made relative for each page.
+
+    A paper is on up to ten listings (the home pages, its tags', its organisation's, its year's and
+    month's, most discussed), and rendering a card through its macros was most of a large build. The
+    macro is rendered with a ``url()`` that notes each target and leaves a mark in its place; a card
+    whose marks do not all reach the output (a template that computes with a link) is rendered for
+    every page instead, as before.
+    """
+
+    def __init__(self, env: jinja2.Environment) -> None:
+        self._env = env
+        self._made: dict[tuple[int, int], tuple[Any, _Card | None]] = {}
+        self._marked: list[str] = []
+        self._macros: Any = None
+
+    def _mark(self, target: str) -> str:
+        self._marked.append(target)
+        return _LINK
+
+    def card(self, paper: Any, heading: int, url: Any) -> Markup:
+        """The card of ``paper`` with its title at ``heading``, as the page ``url`` belongs to shows it."""
+        key = (id(paper), heading)
+        kept = self._made.get(key)
+        if kept is None or kept[0] is not paper:
+            kept = self._made[key] = (paper, self._render(paper, heading))
+        made = kept[1]
+        if made is None or not isinstance(url, PageUrl):
+            macros: Any = self._env.get_template("_macros.html").make_module({"url": url})
+            return Markup(macros.paper_card(paper, heading))
+        return made.on(url)
+
+    def _render(self, paper: Any, heading: int) -> _Card | None:
+        if self._macros is None:
+            self._macros = self._env.get_template("_macros.html").make_module({"url": self._mark})
+        self._marked.clear()
+        texts = str(self._macros.paper_card(paper, heading)).split(_LINK)
+        targets = tuple(self._marked)
+        if len(texts) != len(targets) + 1:
+            return None
+        tails = tuple(
+            None if "#" in target or target.startswith(_AS_IS) else str(escape(target + "index.html" if target == "" or target.endswith("/") else target))
+            for target in targets
+        )
+        return _Card(tuple(texts), targets, tails)
 
 
 def render(env: jinja2.Environment, template: str, path: str, context: Mapping[str, Any]) -> bytes:
     """One output file; ``url`` is bound to its location so every link is relative."""
-    url: Callable[[str], str] = lambda target: relative_url(target, path)
-    text = env.get_template(template).render(context, url=url, page_path=path)
+    text = env.get_template(template).render(context, url=PageUrl(path), page_path=path)
     if path.endswith(".xml"):  # inputs are cleaned on reading; a template could still bring a control character
         text = without_controls(text)
     return text.encode("utf-8")

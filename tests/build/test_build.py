@@ -42,6 +42,7 @@ import yaml
 from search_files import read_search
 
 from sitegen.build.build import build
+from sitegen.build.session import BuildSession
 from sitegen.cli import main
 from sitegen.config import Config, load_config
 from sitegen.errors import BuildFailed
@@ -1227,13 +1228,33 @@ class _DyingPool:
         future.set_exception(BrokenProcessPool("the worker was killed"))
         return future
 
+    def shutdown(self, *args: object, **kwargs: object) -> None:
+        pass
 
-def test_a_dead_search_process_falls_back_to_this_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+
+class _DyingCall(_DyingPool):
+    """A one-call worker process that dies before it answers."""
+
+    def result(self) -> object:
+        raise BrokenProcessPool("the worker was killed")
+
+
+@pytest.mark.parametrize("dying", ["pool", "call"])
+def test_a_dead_search_process_falls_back_to_this_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dying: str) -> None:
     root = copy_seed(tmp_path / "project")
     expected = build(load_config(root), tmp_path / "expected")
     monkeypatch.setattr(importlib.import_module("sitegen.search.files"), "PARALLEL_SEARCH_FROM", 1)
-    monkeypatch.setattr(importlib.import_module("sitegen.search.worker"), "ProcessPoolExecutor", _DyingPool)
-    report = build(load_config(root), tmp_path / "out")
+    if dying == "pool":  # the preview's long-lived worker
+        monkeypatch.setattr(importlib.import_module("sitegen.search.worker"), "ProcessPoolExecutor", _DyingPool)
+        session = BuildSession()
+        try:
+            report = build(load_config(root), tmp_path / "out", session=session)
+        finally:
+            session.close()
+    else:  # a build's one call, forked or spawned
+        monkeypatch.setattr(importlib.import_module("sitegen.search.files"), "Forked", _DyingCall)
+        monkeypatch.setattr(importlib.import_module("sitegen.search.files"), "OneCall", _DyingCall)
+        report = build(load_config(root), tmp_path / "out")
     assert report.search.files == expected.search.files
     assert read_search(tmp_path / "out") == read_search(tmp_path / "expected")
 

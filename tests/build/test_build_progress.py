@@ -1,17 +1,28 @@
-"""`sitegen build` on a terminal: one progress line while it renders; nothing with -q or when stderr is a pipe."""
+"""A long build's progress: what build() tells its callback (in one process, spread over two, with nothing
+to do), and `sitegen build` on a terminal: one progress line while it renders; nothing with -q or when
+stderr is a pipe."""
 
 from __future__ import annotations
 
+import importlib
+import io
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import pytest
+from test_build import copy_seed
+
 from sitegen.build.build import build
+from sitegen.cli import _progress_line
 from sitegen.config import load_config
 from tests.terminal import on_a_terminal
 
 REPO = Path(__file__).resolve().parents[2]
+building = importlib.import_module("sitegen.build.rendering")
+loading = importlib.import_module("sitegen.build.load")
 
 
 def project(tmp_path: Path) -> Path:
@@ -20,13 +31,45 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-def test_build_tells_its_progress_to_the_callback(tmp_path: Path) -> None:
-    root = project(tmp_path)
-    calls: list[tuple[str, int, int]] = []
-    build(load_config(root), tmp_path / "out", progress=lambda stage, done, total: calls.append((stage, done, total)))
-    stages = list(dict.fromkeys(stage for stage, _, _ in calls))
-    assert stages == ["finding related papers", "rendering pages", "writing files"]
-    assert all(0 <= done <= total for _, done, total in calls)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_build_tells_its_stages_and_how_far_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool) -> None:
+    if parallel:  # pages parsed and rendered in two processes: the counts are still of all pages
+        monkeypatch.setattr(building, "PARALLEL_RENDER_FROM", 1)
+        monkeypatch.setattr(loading, "PARALLEL_PARSE_FROM", 1)
+    root = copy_seed(tmp_path / "project")
+    told: list[tuple[str, int, int]] = []
+    report = build(load_config(root), tmp_path / "out", progress=lambda stage, done, total: told.append((stage, done, total)))
+    stages = list(dict.fromkeys(stage for stage, _, _ in told))
+    assert stages == ["reading pages", "finding related papers", "rendering pages", "writing files"]
+    for stage in stages:
+        counts = [(done, total) for name, done, total in told if name == stage]
+        assert all(0 <= done <= total for done, total in counts), (stage, counts)
+        assert [done for done, _ in counts] == sorted(done for done, _ in counts), (stage, counts)
+        assert len({total for _, total in counts}) == 1
+    reading = [(done, total) for name, done, total in told if name == "reading pages"]
+    rendering = [(done, total) for name, done, total in told if name == "rendering pages"]
+    assert reading[-1] == (46, 46)
+    assert rendering[-1][0] == rendering[-1][1] > len(report.result.written) / 2
+
+
+def test_a_build_with_nothing_to_do_tells_nothing(tmp_path: Path) -> None:
+    root = copy_seed(tmp_path / "project")
+    build(load_config(root), tmp_path / "out")
+    told: list[str] = []
+    build(load_config(root), tmp_path / "out", progress=lambda stage, done, total: told.append(stage))
+    assert told == []
+
+
+def test_the_progress_line_starts_no_thread() -> None:
+    """tqdm's monitor thread would stop the build from forking (only a single-threaded process forks),
+    so a build on a terminal would use one core."""
+    before = threading.active_count()
+    line = _progress_line(io.StringIO())
+    try:
+        line("rendering pages", 1, 10)
+        assert threading.active_count() == before
+    finally:
+        line.close()
 
 
 def test_a_terminal_shows_the_progress_line_and_quiet_or_a_pipe_shows_none(tmp_path: Path) -> None:
