@@ -148,7 +148,10 @@ def build(
             html = {page.paper.body: page.html for page in parsed.values() if page.html is not None}
             publication = Publication(folder, spare, last)
             skips = len(notices)
-            rendered = render_site(site, intact, paper_digests, notices, progress, texts, html, publication)
+            rendered = render_site(
+                site, intact, paper_digests, notices, progress, texts, html, publication,
+                session.templates if session is not None else None,
+            )
             lasting.extend(notices[skips:])  # theme files skipped: on every build
             if progress is not None:
                 progress("writing files", 0, 1)

@@ -82,14 +82,55 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+class TemplateMemory:
+    """What a process that builds again and again (the preview) keeps of the templates while none of
+    their files changes: their compiled code, and how each reads its context. Reading and compiling
+    the templates was a third of a save's rebuild at 1,000 papers."""
+
+    def __init__(self) -> None:
+        self.bytecode = _BytecodeInMemory()
+        self._uses: dict[str, TemplateUse] = {}
+        self._seen: tuple[tuple[str, int, int], ...] | None = None
+
+    def uses(self, folders: list[Path]) -> dict[str, TemplateUse]:
+        """The template uses worked out so far, forgotten when a file in ``folders`` changed since."""
+        seen = tuple(
+            (str(path), status.st_size, status.st_mtime_ns)
+            for folder in folders
+            if folder.is_dir()
+            for path in sorted(folder.rglob("*"))
+            if (status := path.stat()) is not None
+        )
+        if seen != self._seen:
+            self._uses, self._seen = {}, seen
+        return self._uses
+
+
+class _BytecodeInMemory(jinja2.BytecodeCache):
+    """Jinja's compiled templates kept in memory; Jinja keys them by name and checks the source's checksum."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
 class PageFingerprints:
     """Fingerprints for one build: one environment, one site, memoised per template and paper."""
 
-    def __init__(self, env: jinja2.Environment, site: Site, papers: PaperDigests | None = None) -> None:
+    def __init__(
+        self, env: jinja2.Environment, site: Site, papers: PaperDigests | None = None, uses: dict[str, TemplateUse] | None = None
+    ) -> None:
         self._env = env
         self.site = site
         """Kept alive with the build: memos are keyed by the id of objects inside it."""
-        self._templates: dict[str, TemplateUse] = {}
+        self._templates: dict[str, TemplateUse] = uses if uses is not None else {}
         self._papers: dict[int, bytes] = {}
         self._earlier = papers if papers is not None else PaperDigests()
         self._objects: dict[int, bytes] = {}

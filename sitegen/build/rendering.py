@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from sitegen.build.fingerprint import PageFingerprints, PaperDigests
+from sitegen.build.fingerprint import PageFingerprints, PaperDigests, TemplateMemory
 from sitegen.build.output import Publication
 from sitegen.build.parallel import can_fork, in_two
 from sitegen.errors import BuildFailed, SitegenError, SourceError
@@ -46,6 +46,7 @@ def render_site(
     texts: Mapping[str, str] | None = None,
     html: Mapping[str, str] | None = None,
     publication: Publication | None = None,
+    templates: TemplateMemory | None = None,
 ) -> RenderedSite:
     """Every output file: pages from templates, then theme assets.
 
@@ -55,7 +56,8 @@ def render_site(
     ``texts`` and ``html`` are the plain text and HTML of abstracts already
     parsed (by Markdown body), so none is parsed again. With a ``publication``,
     each file goes to it as soon as it is made (the result then holds None for
-    every file), so the site is never in memory whole.
+    every file), so the site is never in memory whole. ``templates`` is what a session keeps of the
+    templates between builds.
     """
     config = site.config
     folders = [config.path("templates_dir"), config.path("theme_dir") / "templates"]
@@ -67,9 +69,9 @@ def render_site(
         raise SitegenError(
             f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
         )
-    env = environment(folders, texts, html)
+    env = environment(folders, texts, html, templates.bytecode if templates is not None else None)
     env.globals.update(url_plan(site))
-    fingerprints = PageFingerprints(env, site, papers)
+    fingerprints = PageFingerprints(env, site, papers, templates.uses(folders) if templates is not None else None)
     rendered = RenderedSite({}, {})
     assets = config.path("theme_dir") / "static"
     static = dict(_static_files(assets, notices if notices is not None else []))

@@ -15,7 +15,7 @@ from sitegen.build.cache import (
     write_parsed_pages,
     write_related,
 )
-from sitegen.build.fingerprint import PaperDigests
+from sitegen.build.fingerprint import PaperDigests, TemplateMemory
 from sitegen.build.output import Spare
 from sitegen.build.state import BuildState
 from sitegen.model import Notice
@@ -24,8 +24,8 @@ from sitegen.search.worker import SearchWorker
 
 
 class BuildSession:
-    """The parsed pages, the records of written files, the spare tree's state, paper digests and a
-    search worker, kept in memory.
+    """The parsed pages, the records of written files, the spare tree's state, paper digests, the
+    compiled templates and a search worker, kept in memory.
 
     The build caches are neither read back nor rewritten on every save: they
     are written when the session closes (if it never does, the next build finds
@@ -44,6 +44,7 @@ class BuildSession:
         self.spare: Spare | None = None
         self.search_worker = SearchWorker()
         self.papers = PaperDigests()
+        self.templates = TemplateMemory()
         self.written: set[str] | None = None
         """The files of the last build into the current folder: `publish`'s ``last``."""
         self.related: RelatedMemory | None = None

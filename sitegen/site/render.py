@@ -217,12 +217,16 @@ _PLAIN = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodT
 
 
 def environment(
-    template_dirs: list[Path], texts: Mapping[str, str] | None = None, html: Mapping[str, str] | None = None
+    template_dirs: list[Path],
+    texts: Mapping[str, str] | None = None,
+    html: Mapping[str, str] | None = None,
+    bytecode: jinja2.BytecodeCache | None = None,
 ) -> jinja2.Environment:
     """Templates from the first folder that has them: a project's templates/ before the theme's.
 
     ``texts`` and ``html`` map abstracts (Markdown) to their plain text and HTML where reading the
-    pages already made them, so no abstract is parsed again to be shown.
+    pages already made them, so no abstract is parsed again to be shown; ``bytecode`` keeps compiled
+    templates from one build to the next.
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in template_dirs if path.is_dir()]),
@@ -231,6 +235,7 @@ def environment(
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=bytecode,
     )
     env.context_class = _Context
     env.filters["date_label"] = date_label

@@ -80,6 +80,12 @@ def override_template(root: Path) -> None:
     (templates / "paper.html").write_text(source.replace("<article", "<article data-override"), encoding="utf-8")
 
 
+def override_template_again(root: Path) -> None:
+    """The override edited once more: a session that keeps compiled templates must notice."""
+    page = root / "templates" / "paper.html"
+    page.write_text(page.read_text(encoding="utf-8").replace("data-override", "data-override-again"), encoding="utf-8")
+
+
 def retune_config(root: Path) -> None:
     config = root / "pyproject.toml"
     config.write_text(config.read_text(encoding="utf-8") + "page_size = 7\n", encoding="utf-8")
@@ -190,13 +196,14 @@ def test_a_session_builds_what_fresh_builds_do_and_leaves_a_complete_cache(
     session = BuildSession()
     try:
         build(load_config(project), out, session=session)
-        for change in (retitle, new_paper, delete_paper):
+        for change in (retitle, new_paper, delete_paper, override_template, override_template_again):
             change(project)
             report = build(load_config(project), out, session=session)
-            assert report.search.rebuilt
+            assert report.search.rebuilt == (change in (retitle, new_paper, delete_paper))
             fresh = tmp_path / f"fresh-{change.__name__}"
             build(load_config(project), fresh)
             assert published(out) == published(fresh)
+        assert b"data-override-again" in (out / "papers" / first_paper(project).stem / "index.html").read_bytes()
     finally:
         session.close()
     parsed: list[Path] = []
