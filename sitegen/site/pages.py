@@ -19,7 +19,7 @@ from sitegen.model import Paper
 from sitegen.site.citations import citation_pages, paper_citation  # citations: cite.bib/cite.json files, the Cite block
 from sitegen.site.collect import Month, Site, Year, most_discussed, paper_path
 from sitegen.site.data import data_files
-from sitegen.site.publishing import feed_entries, sitemap_urls
+from sitegen.site.publishing import SitemapUrl, feed_entries, newest_lastmod, sitemap_parts, sitemap_urls
 from sitegen.site.related import related_papers  # related papers: what a paper page shows of them
 from sitegen.site.render import relative_url
 
@@ -160,7 +160,11 @@ def plan(site: Site, stylesheet: str = "") -> list[Page]:
     pages += citation_pages(site)  # citations: BibTeX and CSL-JSON files (sitegen/site/citations.py)
     pages += [Page(path, template, context) for path, template, context in data_files(site)]
     html = [(page.path, page.context) for page in pages if page.path.endswith(".html") and page.path != "404.html"]
-    pages.append(Page("sitemap.xml", "sitemap.xml", {"site": site, "urls": sitemap_urls(site.config.base_url, html, site.papers)}))
+    parts = sitemap_parts(sitemap_urls(site.config.base_url, html, site.papers))
+    pages += [Page(path, "sitemap.xml", {"site": site, "urls": urls}) for path, urls in parts]
+    if parts[0][0] != "sitemap.xml":
+        sitemaps = tuple(SitemapUrl(site.config.base_url + path, newest_lastmod(urls)) for path, urls in parts)
+        pages.append(Page("sitemap.xml", "sitemap_index.xml", {"site": site, "sitemaps": sitemaps}))
     return pages
 
 

@@ -76,6 +76,26 @@ def sitemap_urls(base_url: str, pages: Iterable[tuple[str, Mapping[str, Any]]], 
     return tuple(SitemapUrl(base_url + path.removesuffix("index.html"), page_lastmod(context, archive)) for path, context in pages)
 
 
+SITEMAP_LIMIT = 50_000
+"""Addresses one sitemap file may list (the sitemap protocol's limit; 50,000 are about 8 MB here, under
+its 50 MB): a larger site gets a sitemap index at ``sitemap.xml`` and its addresses in ``sitemaps/``."""
+
+
+def sitemap_parts(urls: Sequence[SitemapUrl]) -> list[tuple[str, tuple[SitemapUrl, ...]]]:
+    """The sitemap files (site path, addresses) a site of ``urls`` needs: one, or ``SITEMAP_LIMIT`` a file."""
+    if len(urls) <= SITEMAP_LIMIT:
+        return [("sitemap.xml", tuple(urls))]
+    return [
+        (f"sitemaps/{number}.xml", tuple(urls[start : start + SITEMAP_LIMIT]))
+        for number, start in enumerate(range(0, len(urls), SITEMAP_LIMIT), start=1)
+    ]
+
+
+def newest_lastmod(urls: Iterable[SitemapUrl]) -> dt.date | None:
+    """A sitemap file's ``<lastmod>`` in the index: the newest of its addresses'."""
+    return max((url.lastmod for url in urls if url.lastmod is not None), default=None)
+
+
 def undated_notices(papers: Iterable[Paper]) -> list[Notice]:
     """A warning for each paper that no feed can list: it has neither a date nor a listing day."""
     return [

@@ -758,6 +758,30 @@ def test_sitemap_follows_the_sitemaps_org_schema_and_dates_every_page(built: Bui
     assert dated >= len([entry for entry in built.entries if entry.day is not None])
 
 
+def test_a_site_over_the_sitemap_limit_gets_a_sitemap_index(seed: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sitemap protocol allows 50,000 addresses a file: past that, sitemap.xml is an index of files that
+    each stay within the limit and together list what the single sitemap lists, in its order."""
+    monkeypatch.setattr(importlib.import_module("sitegen.site.publishing"), "SITEMAP_LIMIT", 20)
+    root = copy_seed(tmp_path / "project")
+    out = tmp_path / "out"
+    build_ok(root, out)
+    single = [(url.findtext(f"{SITEMAP}loc"), url.findtext(f"{SITEMAP}lastmod")) for url in ElementTree.fromstring((seed.out / "sitemap.xml").read_bytes())]
+    index = ElementTree.fromstring((out / "sitemap.xml").read_bytes())
+    assert index.tag == f"{SITEMAP}sitemapindex" and all(child.tag == f"{SITEMAP}sitemap" for child in index)
+    base = seed.config.base_url
+    listed: list[tuple[str | None, str | None]] = []
+    for number, entry in enumerate(index, start=1):
+        assert entry.findtext(f"{SITEMAP}loc") == f"{base}sitemaps/{number}.xml"
+        part = ElementTree.fromstring((out / "sitemaps" / f"{number}.xml").read_bytes())
+        assert part.tag == f"{SITEMAP}urlset" and 0 < len(part) <= 20
+        urls = [(url.findtext(f"{SITEMAP}loc"), url.findtext(f"{SITEMAP}lastmod")) for url in part]
+        assert entry.findtext(f"{SITEMAP}lastmod") == max((day for _, day in urls if day), default=None)
+        listed += urls
+    assert len(index) == -(-len(single) // 20) > 1
+    assert listed == single
+    assert sorted(path.name for path in (out / "sitemaps").iterdir()) == sorted(f"{number}.xml" for number in range(1, len(index) + 1))
+
+
 def test_robots_txt_points_at_the_sitemap(built: Built) -> None:
     text = (built.out / "robots.txt").read_text(encoding="utf-8")
     assert f"Sitemap: {built.config.base_url}sitemap.xml" in text.splitlines()
