@@ -57,6 +57,11 @@ def read_search(site: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     return meta, shards
 
 
+def vocabulary(shards: list[dict[str, Any]]) -> list[str]:
+    """Every term of the site by lunr term number: the terms each shard defines (its last `len(df)`), in shard order."""
+    return [term for shard in shards for term in shard["terms"][len(shard["terms"]) - len(shard["df"]) :]]
+
+
 def write_search(folder: Path, outputs: Mapping[str, bytes]) -> Path:
     """Write `search_outputs` as a site would hold them (search/...) under ``folder``; return ``folder``."""
     for relative, data in outputs.items():

@@ -12,8 +12,16 @@
 //                      also run on lunr.Index.load of it, as "referenceHits"
 //   "page": [...]      {"query", "tag"?, "year"?}: search.js's search() and
 //                      filterHits(), as the search page runs them
+//   "traces": true     also give, per query, what it learnt of the vocabulary
+//                      (SearchIndex#traced), as "traces"
+//   "arrivals": [...]  texts typed in the page: searchAgain() after each shard
+//                      is added, as the page runs it while they arrive; gives
+//                      per text {hits: the answer once all are in, searches:
+//                      how many arrivals changed what it learnt of the
+//                      vocabulary, so that every shard was searched again}
 // Prints one JSON object: {meta, refs, store: [[ref, entry], ...] in
-// index.refs order, parts, complete, whole?, hits?, referenceHits?, page?}.
+// index.refs order, parts, complete, whole?, hits?, referenceHits?, page?,
+// traces?, arrivals?}.
 // A query answer is [[ref, score], ...] in the order returned, or
 // "QueryParseError: <message>" when lunr.js rejects the query.
 'use strict'
@@ -65,6 +73,21 @@ function main (argv) {
     const reference = lunr.Index.load(JSON.parse(fs.readFileSync(request.reference, 'utf8')))
     out.referenceHits = queries.map(function (query) { return run(reference, query) })
   }
+  if (request.traces) {
+    out.traces = queries.map(function (query) { return index.traced(function () { return run(index, query) }).trace })
+  }
+  out.arrivals = (request.arrivals || []).map(function (text) {
+    let searches = 0
+    let last = null
+    loadSiteIndex(argv[0], {
+      added: function (growing) {
+        const again = search.searchAgain(growing, text, last)
+        searches += last === null || again.trace !== last.trace
+        last = again
+      }
+    })
+    return { hits: pairs(last.answer.hits), searches: searches }
+  })
   out.page = (request.page || []).map(function (testCase) {
     const answer = search.search(index, testCase.query)
     const hits = search.filterHits(answer.hits, index.store, { tag: testCase.tag || '', year: testCase.year || '' })

@@ -51,25 +51,28 @@ function runScript (file, window) {
   vm.runInNewContext(fs.readFileSync(file, 'utf8'), { window: window, JSON: JSON }, { filename: file })
 }
 
-/** What the page shows after each shard arrives: answer() merges the new shard's hits, render() sorts them all. */
+/**
+ * What the page shows after each shard arrives: searchAgain() merges the new shard's hits (or searches
+ * every shard again), render() sorts them all; and, as `fresh`, what a search of the shards in gives.
+ */
 function progressive (site, query) {
   const folder = path.join(site, 'search')
   const window = {}
   runScript(path.join(folder, 'index.js'), window)
   const index = new search.SearchIndex(window.SITEGEN_SEARCH)
   const steps = []
-  let hits = null
-  window.SITEGEN_SEARCH.shards.forEach(function (shard, number) {
+  let last = null
+  window.SITEGEN_SEARCH.shards.forEach(function (shard) {
     runScript(path.join(folder, shard.file), window)
     while (window.SITEGEN_SEARCH_SHARDS.length) {
       index.add(window.SITEGEN_SEARCH_SHARDS.shift())
     }
-    hits = hits === null
-      ? search.search(index, query).hits
-      : index.ranked(hits.concat(search.search(index.from(number), query).hits))
-    const step = {}
+    last = search.searchAgain(index, query, last)
+    const fresh = search.search(index, query).hits
+    const step = { fresh: {} }
     search.SORTS.forEach(function (sort) {
-      step[sort] = refs(search.sortHits(hits, index.store, sort, index.positions))
+      step[sort] = refs(search.sortHits(last.answer.hits, index.store, sort, index.positions))
+      step.fresh[sort] = refs(search.sortHits(fresh, index.store, sort, index.positions))
     })
     steps.push(step)
   })

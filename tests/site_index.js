@@ -6,8 +6,9 @@
 //   const { index, meta, timings } = loadSiteIndex(siteDir, { shards: n })
 //
 // `shards` (default: all) loads only the first n, as the page has after n
-// arrived. `timings` gives milliseconds: `meta` (run index.js and build the
-// vocabulary) and `shards` (run and add each).
+// arrived; `added(index)`, if given, is called after each shard is added.
+// `timings` gives milliseconds: `meta` (run index.js and make an empty
+// SearchIndex) and `shards` (run and add each).
 'use strict'
 
 const fs = require('fs')
@@ -42,6 +43,9 @@ function loadSiteIndex (site, options) {
       index.add(window.SITEGEN_SEARCH_SHARDS.shift())
     }
     timings.shards.push(elapsed(start))
+    if (options && options.added) {
+      options.added(index)
+    }
   }
   return { index, meta, timings }
 }

@@ -44,7 +44,7 @@ class SearchSizes:
 
     @property
     def shards(self) -> int:
-        """Shards of the index the search page loads (the vocabulary, index.js, not counted)."""
+        """Shards of the index the search page loads (index.js, the archive's statistics, not counted)."""
         return sum(path != INDEX_SCRIPT and path != LUNR_JSON for path in self.files)
 
     @property

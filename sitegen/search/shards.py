@@ -1,4 +1,4 @@
-"""The search files a site ships: a vocabulary, and the index split into shards the browser adds one by one.
+"""The search files a site ships: corpus statistics, and the index split into shards the browser adds one by one.
 
 One lunr index of 10,000 papers is 21 MiB of JSON (6.4 MiB gzipped) that
 takes over a second to parse before the first query. Most of those bytes are
@@ -8,16 +8,27 @@ files carry term frequencies only, and search.js rebuilds, shard by shard,
 exactly the lunr index `fast_index_json` writes, with lunr.js's own builder
 arithmetic:
 
-* every shard is scored with the whole site's statistics (document count,
-  average field lengths, document frequency per term), and every shard
-  shares one token set and one numbering of the whole vocabulary, so a
-  paper's score is the one the single index gives it and hits merged from
-  the shards are the single index's hits (tests/search/test_shards.py
-  compares the expanded index with `fast_index_json` byte for byte, and the
-  hits of the parity queries);
+* every shard is scored with the whole site's statistics (document count and
+  average field lengths from index.js, document frequency per term from the
+  shard that defines the term) and numbers terms as the single index does,
+  so a paper's field vectors are the single index's (tests/search/test_shards.py
+  compares the expanded index with `fast_index_json` byte for byte);
+* the vocabulary lives in the shards, not in index.js, which therefore does
+  not grow with it: each term is defined (its number and df) by the first
+  shard holding it, and later shards name it by its text. Shards are added
+  in order, so the page knows a term's number from the shards before;
+* lunr divides a score by the length of the query vector, which holds every
+  term a query term expands to (`reason*`, `aligment~1`), matched in the
+  shard or not: so every shard expands against the terms of all the shards
+  added so far, and once all are in the hits merged from the shards are the
+  single index's, scores included (the parity queries). Before that, a query
+  whose expansion the missing shards would widen scores as if the archive
+  had only the terms in, and the page searches every shard again when an
+  arrival changes what a query saw (search.js's `searchAgain`);
 * shards hold whole years, newest first, while they fit the size budget; a
-  year over it is cut into equal parts. The page searches the newest shard
-  as soon as it arrives and adds the others as they load.
+  year over it is cut into equal parts. The newest papers within a
+  `FIRST_SHARD_SHARE` of the budget make a first shard of their own: the
+  page's first results wait for index.js and it alone, at any archive size.
 
 Files, by path relative to the site root. Each is a script, so the search
 page also works from `file://`, where `fetch` is refused; the payload is
@@ -25,16 +36,19 @@ JSON text handed to `JSON.parse`, which engines parse faster than a literal:
 
 * `search/index.js` sets `window.SITEGEN_SEARCH` to
   `{format, lunr, fields, boosts, k1, b, pipeline, documents, fieldLengths,
-  terms, df, tags, years, yearCounts, tagYearCounts, shards: [{file, count}]}`: `terms` lists the
-  vocabulary by lunr term number, `df[n]` counts the (document, field)
-  pairs holding term n (what `lunr.idf` counts), `fieldLengths` sums each
-  field's length over all papers. `yearCounts[j]` counts the papers of
-  `years[j]`, and `tagYearCounts[i][j]` those of `years[j]` tagged
-  `tags[i]`: the filters' counts over the whole archive, which the page
-  shows before anything is typed, before any shard has arrived.
-* `search/shard-K.js` pushes `{refs, terms, docs, store}` onto
-  `window.SITEGEN_SEARCH_SHARDS`: `terms` are the shard's own terms in term
-  number order; `docs[i][f]` lists the terms of field f of paper `refs[i]`,
+  tags, years, yearCounts, tagYearCounts, shards: [{file, count}]}`:
+  `fieldLengths` sums each field's length over all papers.
+  `yearCounts[j]` counts the papers of `years[j]`, and `tagYearCounts[i][j]`
+  those of `years[j]` tagged `tags[i]`: the filters' counts over the whole
+  archive, which the page shows before anything is typed, before any shard
+  has arrived.
+* `search/shard-K.js` pushes `{refs, terms, df, docs, store}` onto
+  `window.SITEGEN_SEARCH_SHARDS`: `terms` are the terms of the shard's
+  papers in lunr term number order; the last `len(df)` of them are those no
+  earlier shard holds, numbered on from the terms the earlier shards define,
+  and `df[j]` counts the (document, field) pairs of the whole site holding
+  the j-th of them (what `lunr.idf` counts). `docs[i][f]` lists the terms of
+  field f of paper `refs[i]`,
   one entry per occurrence, as shard term ids in increasing order written
   as differences from the previous id (the first from -1): 0 repeats the
   term. `store[i]` is what a hit shows and is sorted by: `{"t": title,
@@ -77,6 +91,7 @@ from sitegen.search.lunr_index import (
 )
 
 __all__ = [
+    "FIRST_SHARD_SHARE",
     "INDEX_SCRIPT",
     "LUNR_JSON",
     "SHARDS_GLOBAL",
@@ -95,10 +110,13 @@ SHARDS_GLOBAL = "SITEGEN_SEARCH_SHARDS"
 
 # Bump when the bytes written for the same documents change, so fingerprints
 # taken by an older sitegen no longer match.
-FORMAT = "sitegen-search-5"
+FORMAT = "sitegen-search-6"
 
 SHOWN_AUTHORS = 3
 """Author names a hit shows, as the paper cards of the other pages do; the store keeps only these."""
+
+FIRST_SHARD_SHARE = 4
+"""The first shard's budget is this fraction of the others': the first results wait for index.js and it alone."""
 
 # lunr.js's Builder defaults; search.js reads them from the index script.
 _K1 = 1.2
@@ -146,12 +164,19 @@ def _search_outputs(
 ) -> dict[str, bytes]:
     counts = count_terms(documents, None if memory is None else memory.counts)
     budget = shard_kib * 1024
+    document_frequency = _document_frequency(counts)
     encoded: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
-    for shard in plan_shards(documents, counts, budget).shards:
+    defined = 0  # terms the shards before this one define: the first term number this one may define
+    for number, shard in enumerate(plan_shards(documents, counts, budget, budget // FIRST_SHARD_SHARE).shards):
+        shard_budget = budget // FIRST_SHARD_SHARE if number == 0 else budget
         terms = _numbered_terms(counts, shard)
-        key = (budget, terms, *(documents[position] for position in shard))
+        new = tuple(document_frequency[term] for term in terms if counts.numbers[term] >= defined)
+        key = (shard_budget, terms, new, *(documents[position] for position in shard))
         known = memory.shards.get(key) if memory is not None else None
-        encoded[key] = known if known is not None else _encode_within(documents, counts, shard, budget, terms)
+        if known is None:
+            known = _encode_within(documents, counts, shard, shard_budget, defined, document_frequency)
+        encoded[key] = known
+        defined += len(new)
     if memory is not None:
         memory.shards = encoded
     shards = [part for parts in encoded.values() for part in parts]
@@ -162,12 +187,22 @@ def _search_outputs(
     return outputs
 
 
-def plan_shards(documents: Sequence[SearchDocument], counts: TermCounts, budget: int) -> ShardPlan:
+def _document_frequency(counts: TermCounts) -> Counter[str]:
+    """(document, field) pairs holding each term: what `lunr.idf` counts."""
+    return Counter(chain.from_iterable(frequencies for fields in counts.fields for _, frequencies in fields))
+
+
+def plan_shards(
+    documents: Sequence[SearchDocument], counts: TermCounts, budget: int, first_budget: int | None = None
+) -> ShardPlan:
     """Whole years, newest first, while they fit ``budget`` bytes by estimate; a bigger year in equal parts.
 
     The estimate (a few bytes per term occurrence, plus the shard's distinct
     terms) avoids encoding twice; `_encode_within` checks the real size.
     Year boundaries keep shards stable: an edit reshapes at most its year.
+    With ``first_budget``, the newest papers that fit it are cut off the
+    first shard into one of their own: the page's first results wait for
+    it alone.
     """
     shards: list[range] = []
     pending: range | None = None
@@ -188,19 +223,38 @@ def plan_shards(documents: Sequence[SearchDocument], counts: TermCounts, budget:
             shards.extend(_parts_within(counts, year, math.ceil(size / budget), budget))
     if pending is not None:
         shards.append(pending)
+    if first_budget is not None and shards and len(shards[0]) > 1:
+        first = shards[0]
+        if _estimate(counts, first, _terms_of(counts, first)) > first_budget:
+            head = _head_within(counts, first, first_budget)
+            shards[0:1] = [head, range(head.stop, first.stop)]
     return ShardPlan(tuple(shards))
+
+
+def _head_within(counts: TermCounts, positions: range, budget: int) -> range:
+    """The longest run from the start of ``positions`` (one paper at least, all but one at most) within budget by estimate."""
+    low, high = 1, len(positions) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        head = range(positions.start, positions.start + middle)
+        if _estimate(counts, head, _terms_of(counts, head)) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return range(positions.start, positions.start + low)
 
 
 # Bytes of one term occurrence in `docs` ("123," on average, with brackets)
 # and of one paper's ref and brackets, slightly over what 10,000 generated
-# papers measure, so estimates err on the side of smaller shards.
+# papers measure, so estimates err on the side of smaller shards. A term
+# costs its text, quotes and comma, and its df if the shard defines it.
 _BYTES_PER_OCCURRENCE = 3.5
 _BYTES_PER_PAPER = 20
 
 
 def _estimate(counts: TermCounts, positions: range, terms: set[str]) -> int:
     occurrences = sum(length for position in positions for length, _ in counts.fields[position])
-    vocabulary = sum(len(term.encode("utf-8")) + 3 for term in terms)
+    vocabulary = sum(len(term.encode("utf-8")) + 5 for term in terms)
     return int(occurrences * _BYTES_PER_OCCURRENCE) + _BYTES_PER_PAPER * len(positions) + vocabulary
 
 
@@ -244,16 +298,16 @@ def _equal_parts(positions: range, parts: int) -> list[range]:
 
 
 def _encode_within(
-    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, budget: int, terms: Sequence[str]
+    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, budget: int, defined: int, df: Counter[str]
 ) -> list[tuple[int, str]]:
-    """(papers, JSON) of the shard, whose terms by number are ``terms``, or of its halves if over budget after all."""
-    index_part = _shard_index_json(documents, counts, shard, terms)
+    """(papers, JSON) of the shard, or of its halves if over budget after all; the shards before define ``defined`` terms."""
+    terms = _numbered_terms(counts, shard)
+    index_part = _shard_index_json(documents, counts, shard, terms, defined, df)
     if len(index_part.encode("utf-8")) > budget and len(shard) > 1:
-        return [
-            part
-            for half in _equal_parts(shard, 2)
-            for part in _encode_within(documents, counts, half, budget, _numbered_terms(counts, half))
-        ]
+        first, second = _equal_parts(shard, 2)
+        head = _encode_within(documents, counts, first, budget, defined, df)
+        defined += sum(counts.numbers[term] >= defined for term in _terms_of(counts, first))
+        return [*head, *_encode_within(documents, counts, second, budget, defined, df)]
     store = ",".join(compact_json(_store_entry(documents[position])) for position in shard)
     return [(len(shard), f'{index_part[:-1]},"store":[{store}]}}')]
 
@@ -262,7 +316,9 @@ def _numbered_terms(counts: TermCounts, shard: range) -> tuple[str, ...]:
     return tuple(sorted(_terms_of(counts, shard), key=counts.numbers.__getitem__))
 
 
-def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard: range, terms: Sequence[str]) -> str:
+def _shard_index_json(
+    documents: Sequence[SearchDocument], counts: TermCounts, shard: range, terms: Sequence[str], defined: int, df: Counter[str]
+) -> str:
     local = {term: position for position, term in enumerate(terms)}
     docs: list[str] = []
     for position in shard:
@@ -272,13 +328,11 @@ def _shard_index_json(documents: Sequence[SearchDocument], counts: TermCounts, s
             fields.append(f"[{','.join(map(str, [b - a for a, b in zip([-1, *ids], ids)]))}]")
         docs.append(f"[{','.join(fields)}]")
     refs = compact_json([documents[position].ref for position in shard])
-    return f'{{"refs":{refs},"terms":{compact_json(terms)},"docs":[{",".join(docs)}]}}'
+    new = [df[term] for term in terms if counts.numbers[term] >= defined]  # the last terms: numbers from `defined` on
+    return f'{{"refs":{refs},"terms":{compact_json(terms)},"df":{compact_json(new)},"docs":[{",".join(docs)}]}}'
 
 
 def _index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard_sizes: list[int]) -> str:
-    document_frequency: Counter[str] = Counter(
-        chain.from_iterable(frequencies for fields in counts.fields for _, frequencies in fields)
-    )
     tags = sorted({tag for document in documents for tag in document.tags})
     years = sorted({document.date[:4] for document in documents if document.date}, reverse=True)
     if any(document.date is None for document in documents):
@@ -295,8 +349,6 @@ def _index_json(documents: Sequence[SearchDocument], counts: TermCounts, shard_s
         "pipeline": ["stemmer"],
         "documents": len(documents),
         "fieldLengths": counts.length_sums,
-        "terms": list(counts.numbers),
-        "df": [document_frequency[term] for term in counts.numbers],
         "tags": tags,
         "years": years,
         "yearCounts": [paper_years[year] for year in years],

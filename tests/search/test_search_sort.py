@@ -291,15 +291,21 @@ def test_the_project_exercises_every_rule(orders: dict[str, dict[str, Any]], sto
 def test_results_merged_as_shards_arrive_are_sorted(
     orders: dict[str, dict[str, Any]], sites: dict[str, Path], build_name: str
 ) -> None:
-    """After each shard, the hits so far in the final order; once all are in, exactly the final order."""
+    """After each shard, the hits a search of the shards in gives, in its order; once all are in, exactly the final order.
+
+    Before then the order may differ from the final one: scores follow the vocabulary of the shards in.
+    """
     shards = len(read_search(sites[build_name])[0]["shards"])
+    final = 0
     for query, steps, answer in zip(QUERIES, orders[build_name]["progressive"], orders[build_name]["orders"], strict=True):
         assert len(steps) == shards
         for sort in SORTS:
             for step in steps:
+                assert step[sort] == step["fresh"][sort], (query, sort)
                 seen = set(step[sort])
-                assert step[sort] == [ref for ref in answer[sort] if ref in seen], (query, sort)
+                final += step[sort] == [ref for ref in answer[sort] if ref in seen]
             assert steps[-1][sort] == answer[sort], (query, sort)
+    assert final * 2 > len(QUERIES) * shards * len(SORTS), "most steps already show the hits in their final order"
     if build_name == "sharded":
         grown = [len(step["relevance"]) for step in orders[build_name]["progressive"][QUERIES.index("models")]]
         assert len(set(grown)) >= 3, grown

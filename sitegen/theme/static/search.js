@@ -3,9 +3,9 @@
  *
  * On every page: "/" moves the focus to the search box in the header.
  * On search/index.html: results as you type, from the Lunr index sitegen
- * builds: search/index.js sets window.SITEGEN_SEARCH (the vocabulary and the
- * list of shards), then each search/shard-K.js adds its papers (SearchIndex
- * below). All are plain scripts, so the page also works from file://.
+ * builds: search/index.js sets window.SITEGEN_SEARCH (the site's statistics
+ * and the list of shards), then each search/shard-K.js adds its papers and
+ * the terms they bring (SearchIndex below). All are plain scripts, so the page also works from file://.
  *
  * The query functions below are pure and run unchanged in Node, where the
  * tests call them against the real index (tests/search_query.js):
@@ -13,6 +13,7 @@
  *   new SearchIndex(meta), .add(shard) -> lunr.Index per shard, searched as one
  *   rewriteQuery(text, fields) -> the plan: lunr query syntax, or clauses
  *   search(index, text)        -> {mode, hits, message, required}; never throws on input
+ *   searchAgain(index, text, last) -> search() as shards arrive, searching only new ones when it can
  *   groupHits(hits, required)  -> {every, some}: hits with every word, then the rest
  *   statusSentence(facts)      -> "3 papers match all words of “…”; 40 more match some."
  *   archiveFacets(meta, filters) -> the filters' counts over the whole archive
@@ -196,14 +197,14 @@
 
   // --- the index, shard by shard ---------------------------------------------
 
-  var FORMAT = "sitegen-search-5";
+  var FORMAT = "sitegen-search-6";
 
   /** Metadata of every posting: the index keeps no positions. lunr only reads it. */
   var NO_METADATA = Object.freeze(Object.create(null));
 
   /**
-   * lunr's token set of the whole vocabulary: a trie of lunr.TokenSet nodes
-   * whose edges are only made when lunr first walks them. It accepts the same
+   * lunr's token set of some terms: a trie of lunr.TokenSet nodes whose
+   * edges are only made when lunr first walks them. It accepts the same
    * words as the minimized set lunr.Index.load builds, and lists edges in the
    * same (sorted) order, so a wildcard or fuzzy term expands to the same
    * words in the same order (the order scores are summed in); but a query
@@ -241,6 +242,40 @@
   }
 
   /**
+   * One token set accepting the words of all of `sets` (tries of disjoint
+   * terms: the terms each shard defines), its edges made as lunr walks them
+   * and listed in sorted order, as in a single trie of all the words.
+   */
+  function unionTokenSet(sets) {
+    if (sets.length === 1) {
+      return sets[0];
+    }
+    var node = new lunrLib.TokenSet();
+    node.final = sets.some(function (set) { return set.final; });
+    var edges = null;
+    Object.defineProperty(node, "edges", {
+      enumerable: true,
+      get: function () {
+        if (edges === null) {
+          var children = Object.create(null);
+          sets.forEach(function (set) {
+            var own = set.edges;
+            Object.keys(own).forEach(function (label) {
+              (children[label] || (children[label] = [])).push(own[label]);
+            });
+          });
+          edges = {};
+          Object.keys(children).sort().forEach(function (label) {
+            edges[label] = unionTokenSet(children[label]);
+          });
+        }
+        return edges;
+      }
+    });
+    return node;
+  }
+
+  /**
    * A text that is the same for two token sets of the same shape (labels,
    * finality, edges), whatever their node ids: a query term's automaton,
    * rebuilt by each shard, gets the same key every time.
@@ -266,54 +301,57 @@
   }
 
   /**
-   * Make `tokenSet.intersect` remember its answers until `forget` is called:
-   * within one query every shard expands the same terms against the same
-   * vocabulary (an edit-distance-2 term costs milliseconds each time).
+   * Make `tokenSet.intersect` remember its answers in `answers` (cleared
+   * after each query): within one query every shard expands the same terms
+   * against the same vocabulary (an edit-distance-2 term costs milliseconds
+   * each time). While `tracing.trace` is a list, each expansion worked out
+   * is written down in it (`SearchIndex#traced`).
    */
-  function rememberExpansions(tokenSet) {
-    var answers = new Map();
+  function rememberExpansions(tokenSet, answers, tracing) {
     var intersect = lunrLib.TokenSet.prototype.intersect;
     tokenSet.intersect = function (query) {
       var key = shapeOf(query);
       if (!answers.has(key)) {
         answers.set(key, intersect.call(this, query));
+        if (tracing.trace) {
+          tracing.trace.push(key + " " + answers.get(key).toArray().join(" "));
+        }
       }
       return answers.get(key);
     };
-    return function forget() { answers.clear(); };
+    return tokenSet;
   }
 
   /**
    * The site's search index, filled shard by shard (see sitegen/search/shards.py
    * for the files). Each shard becomes a lunr.Index holding exactly its papers'
    * part of the index lunr's builder makes of the whole site: weights come from
-   * the site-wide statistics, and every shard shares the vocabulary's token set
-   * and term numbers, so a query scores each paper as the single index would.
-   * `query` and `search` run on every shard added so far and merge the hits.
+   * the site-wide statistics (document count and field lengths from index.js,
+   * each term's df from the shard that defines it), and every shard numbers
+   * terms as the whole site does and expands query terms against the terms of
+   * every shard added so far: lunr divides a paper's score by the length of
+   * the query vector, which holds every term a query term expands to,
+   * matched in that shard or not. Once every shard is in, a query scores each
+   * paper as the single index would; before, as if the archive had only the
+   * terms of the shards in. `query` and `search` run on every shard added so
+   * far and merge the hits.
    */
   function SearchIndex(meta) {
     if (!meta || meta.format !== FORMAT) {
       throw new Error("the search index is not in the format this page reads (" + FORMAT + ")");
     }
-    var fields = meta.fields;
     var count = meta.documents;
     this.meta = meta;
-    this.fields = fields;
+    this.fields = meta.fields;
     this.pipeline = lunrLib.Pipeline.load(meta.pipeline);
-    this.tokenSet = vocabularyTokenSet(meta.terms);
-    this.forgetExpansions = rememberExpansions(this.tokenSet);
-    // Terms without papers in a shard are found here, through its own inverted index's prototype.
+    // Every term of the shards in, with no papers: a shard finds the terms it lacks here,
+    // through its own inverted index's prototype.
     this.invertedIndex = Object.create(null);
-    this.idf = new Array(meta.terms.length);
-    for (var number = 0; number < meta.terms.length; number++) {
-      var posting = { _index: number };
-      for (var f = 0; f < fields.length; f++) {
-        posting[fields[f]] = NO_METADATA;
-      }
-      this.invertedIndex[meta.terms[number]] = posting;
-      var x = (count - meta.df[number] + 0.5) / (meta.df[number] + 0.5);
-      this.idf[number] = Math.log(1 + Math.abs(x));  // lunr.idf
-    }
+    this.idf = [];
+    this.tries = [];
+    this.expansions = new Map();
+    this.tracing = { trace: null };
+    this.tokenSet = rememberExpansions(new lunrLib.TokenSet(), this.expansions, this.tracing);
     this.averageFieldLength = meta.fieldLengths.map(function (sum) { return sum / count; });
     this.parts = [];
     this.refs = [];
@@ -321,16 +359,67 @@
     this.store = Object.create(null);
   }
 
+  /** Forget the expansions remembered for a query. */
+  SearchIndex.prototype.forgetExpansions = function () {
+    this.expansions.clear();
+  };
+
+  /**
+   * run() and what it learnt of the vocabulary: {result, trace}, the trace
+   * a text listing every expansion and every term looked up (hasTerm). Two
+   * runs with the same trace saw the same vocabulary, as far as it matters.
+   */
+  SearchIndex.prototype.traced = function (run) {
+    var trace = [];
+    var tracing = this.tracing;
+    tracing.trace = trace;
+    try {
+      var result = run();
+    } finally {
+      tracing.trace = null;
+    }
+    return { result: result, trace: trace.join("\n") };
+  };
+
   SearchIndex.prototype.complete = function () {
     return this.parts.length === this.meta.shards.length;
   };
 
-  /** Add one shard (the object a search/shard-K.js file pushes). */
+  /**
+   * Add one shard (the object a search/shard-K.js file pushes), after the
+   * shards before it: the last `df.length` of its terms are the ones it
+   * defines, numbered on from the terms defined before, and the others were
+   * defined by those shards.
+   */
   SearchIndex.prototype.add = function (shard) {
     var meta = this.meta;
     var fields = this.fields;
     var k1 = meta.k1;
     var b = meta.b;
+    var count = meta.documents;
+    var first = this.idf.length;
+    var known = shard.terms.length - shard.df.length;
+    var t;
+    for (t = 0; t < shard.terms.length; t++) {
+      if ((this.invertedIndex[shard.terms[t]] === undefined) !== (t >= known)) {
+        throw new Error("a search shard was added out of order (term " + JSON.stringify(shard.terms[t]) + ")");
+      }
+    }
+    var defined = shard.terms.slice(known);
+    for (t = 0; t < defined.length; t++) {
+      var entry = { _index: first + t };
+      for (var g = 0; g < fields.length; g++) {
+        entry[fields[g]] = NO_METADATA;
+      }
+      this.invertedIndex[defined[t]] = entry;
+      var x = (count - shard.df[t] + 0.5) / (shard.df[t] + 0.5);
+      this.idf.push(Math.log(1 + Math.abs(x)));  // lunr.idf
+    }
+    if (defined.length) {
+      this.tries.push(vocabularyTokenSet(defined));
+      this.tokenSet = rememberExpansions(unionTokenSet(this.tries), this.expansions, this.tracing);
+      this.parts.forEach(function (part) { part.tokenSet = this.tokenSet; }, this);
+    }
     var numbers = shard.terms.map(function (term) { return this.invertedIndex[term]._index; }, this);
     var refsByTerm = shard.terms.map(function () { return new Array(fields.length); });
     var fieldVectors = Object.create(null);
@@ -363,7 +452,7 @@
       this.store[ref] = shard.store[i];
     }
     var invertedIndex = Object.create(this.invertedIndex);
-    for (var t = 0; t < shard.terms.length; t++) {
+    for (t = 0; t < shard.terms.length; t++) {
       var posting = { _index: numbers[t] };
       for (f = 0; f < fields.length; f++) {
         var refs = refsByTerm[t][f];
@@ -411,7 +500,8 @@
 
   /**
    * The same index restricted to the shards from number `first` on: searching
-   * it gives those shards' hits, scored as in the whole index.
+   * it gives those shards' hits, scored as in the whole index (with the
+   * vocabulary of every shard added).
    */
   SearchIndex.prototype.from = function (first) {
     var view = Object.create(this);
@@ -433,7 +523,11 @@
   }
 
   function hasTerm(index, term) {
-    return hasOwn(index.invertedIndex, term);
+    var found = hasOwn(index.invertedIndex, term);
+    if (index.tracing && index.tracing.trace) {
+      index.tracing.trace.push((found ? "+" : "-") + term);
+    }
+    return found;
   }
 
   function expandsTo(index, prefix) {
@@ -1217,29 +1311,38 @@
   };
 
   /**
-   * search() for `text`. While shards arrive, the text searched last is only
-   * searched in the new shards and their hits merged in: re-searching every
+   * search() for `text`, as the page runs it while shards arrive: `last` is
+   * what this function returned before, or null. When the text is the same
+   * and the shards added since do not change what the search learns of the
+   * vocabulary (the same expansions, the same terms known: the trace), only
+   * the new shards are searched and their hits merged in; re-searching every
    * shard at each arrival made loading 10,000 papers take twice as long.
-   * With no new shard (a filter or the sort changed), the last answer stands.
+   * Otherwise every shard is searched again: scores follow the vocabulary of
+   * the shards in (how many terms a wildcard expands to, whether a typed word
+   * is a term yet), so the final answer is always that of the whole index.
+   * Returns {text, parts, answer, trace}; the same object when nothing new is in.
    */
-  SearchPage.prototype.answer = function (text) {
-    var index = this.index;
-    var last = this.last;
-    var answer;
+  function searchAgain(index, text, last) {
     if (last && last.text === text && last.parts === index.parts.length) {
-      return last.answer;
+      return last;
     }
     if (last && last.text === text) {
-      var fresh = search(index.from(last.parts), text);
-      answer = {
-        mode: fresh.mode, message: fresh.message, required: fresh.required,
-        hits: index.ranked(last.answer.hits.concat(fresh.hits))
-      };
-    } else {
-      answer = search(index, text);
+      var fresh = index.traced(function () { return search(index.from(last.parts), text); });
+      if (fresh.trace === last.trace) {
+        var answer = {
+          mode: fresh.result.mode, message: fresh.result.message, required: fresh.result.required,
+          hits: index.ranked(last.answer.hits.concat(fresh.result.hits))
+        };
+        return { text: text, parts: index.parts.length, answer: answer, trace: fresh.trace };
+      }
     }
-    this.last = { text: text, parts: index.parts.length, answer: answer };
-    return answer;
+    var whole = index.traced(function () { return search(index, text); });
+    return { text: text, parts: index.parts.length, answer: whole.result, trace: whole.trace };
+  }
+
+  SearchPage.prototype.answer = function (text) {
+    this.last = searchAgain(this.index, text, this.last);
+    return this.last.answer;
   };
 
   SearchPage.prototype.render = function (state) {
@@ -1446,6 +1549,7 @@
     rewriteQuery: rewriteQuery,
     usesSyntax: usesSyntax,
     search: search,
+    searchAgain: searchAgain,
     termMatcher: termMatcher,
     segments: segments,
     snippet: snippet,
