@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +36,26 @@ _LINE_START_MARKUP = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
 
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _libyaml_version() -> tuple[int, ...] | None:
+    try:
+        from yaml import _yaml
+    except ImportError:
+        return None
+    version: tuple[int, ...] = tuple(_yaml.get_version())
+    return version
+
+
+_LIBYAML_SAME = {(0, 2, 6)}
+"""libyaml releases whose emitter is known to write what PyYAML's own does (but for ``_LIBYAML_DIFFERS``):
+pages already written must come out byte for byte the same, so an untested release falls back to the slow one."""
+_FastDumper: Any = getattr(yaml, "CSafeDumper", None) if _libyaml_version() in _LIBYAML_SAME else None
+_LIBYAML_DIFFERS = re.compile("[\x85\ud800-\udfff\U00010000-\U0010ffff]")
+"""Characters libyaml writes otherwise than PyYAML's emitter (found by emitting every code point with both):
+it escapes those above U+FFFF and NEL in double quotes where PyYAML writes them as they are, and cannot
+encode lone surrogates. A page with any of them is written by PyYAML's emitter."""
+_DUMP_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 1_000_000, "default_flow_style": False}
 
 
 _AS_TEXT = ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:float")
@@ -101,9 +122,101 @@ def render_page(paper: Paper) -> str:
         meta["sources"] = list(paper.sources)
     if paper.draft:
         meta["draft"] = True
-    header = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1_000_000, default_flow_style=False)
+    header = _dump(meta)
     body = paper.body.strip()
     return f"{FENCE}\n{header}{FENCE}\n" + (f"\n{body}\n" if body else "")
+
+
+def _dump(meta: dict[str, Any]) -> str:
+    """The text PyYAML's pure-Python emitter writes for ``meta`` (what every page was written with), made
+    the quickest way known to give the same: by hand for the usual page, else libyaml, else PyYAML."""
+    header = _usual_header(meta)
+    if header is not None:
+        return header
+    fast = _FastDumper is not None and not any(map(_differs_in_libyaml, meta.values()))
+    return yaml.dump(meta, Dumper=_FastDumper if fast else yaml.SafeDumper, **_DUMP_OPTIONS)
+
+
+_SINGLE_LINE = re.compile("[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]{0,100000}")
+"""Text PyYAML writes plain or in single quotes, as it is: no line break, tab, control character or BOM,
+and short enough never to be folded at ``width``."""
+_NOT_PLAIN = re.compile(r"""\A(?:---|\.\.\.|[#,\[\]{}&*!|>'"%@`]|[?:-](?: |\Z))|: |:\Z| #|\A | \Z""")
+"""What makes PyYAML's emitter quote such text: an indicator at its start, ``: `` or `` #`` in it, a space at either end."""
+_RESOLVERS = yaml.SafeDumper.yaml_implicit_resolvers
+
+
+def _usual_header(meta: dict[str, Any]) -> str | None:
+    """PyYAML's text for a mapping of text, whole numbers, dates, True, lists of text and one mapping of
+    text, by its rules for those (tests/content/test_frontmatter.py checks it against PyYAML); None for
+    anything else (a line break, an odd character), which is left to PyYAML."""
+    lines: list[str] = []
+    containers = [value for value in meta.values() if type(value) in (list, dict)]
+    if len({id(value) for value in containers}) < len(containers):
+        return None  # PyYAML writes one list or mapping given twice as an anchor and an alias
+    for key, value in meta.items():
+        if _plain_key(key) is None:
+            return None
+        if type(value) is list:
+            if not value:
+                lines.append(f"{key}: []\n")
+                continue
+            lines.append(f"{key}:\n")
+            for item in value:
+                text = _scalar(item) if type(item) is str else None
+                if text is None:
+                    return None
+                lines.append(f"- {text}\n")
+        elif type(value) is dict:
+            if not value:
+                return None
+            lines.append(f"{key}:\n")
+            for inner, item in value.items():
+                text = _scalar(item) if type(item) is str else None
+                if text is None or _plain_key(inner) is None:
+                    return None
+                lines.append(f"  {inner}: {text}\n")
+        else:
+            text = _scalar(value)
+            if text is None:
+                return None
+            lines.append(f"{key}: {text}\n")
+    return "".join(lines)
+
+
+def _plain_key(key: Any) -> str | None:
+    return key if type(key) is str and len(key) < 128 and _scalar(key) == key else None
+
+
+def _scalar(value: Any) -> str | None:
+    if type(value) is str:
+        return _yaml_text(value)
+    if value is True:
+        return "true"
+    if type(value) is int and -(10**18) < value < 10**18:
+        return str(value)
+    if type(value) is dt.date:
+        return value.isoformat()
+    return None
+
+
+def _differs_in_libyaml(value: Any) -> bool:
+    if isinstance(value, str):
+        return _LIBYAML_DIFFERS.search(value) is not None
+    if isinstance(value, list):
+        return any(map(_differs_in_libyaml, value))
+    if isinstance(value, dict):
+        return any(_differs_in_libyaml(key) or _differs_in_libyaml(item) for key, item in value.items())
+    return False
+
+
+@functools.lru_cache(maxsize=1 << 14)  # tags, keys and names recur on many pages
+def _yaml_text(value: str) -> str | None:
+    if _SINGLE_LINE.fullmatch(value) is None:
+        return None
+    resolvers = _RESOLVERS.get(value[:1], []) + _RESOLVERS.get(None, [])
+    if _NOT_PLAIN.search(value) or value == "" or any(pattern.match(value) for _, pattern in resolvers):
+        return "'" + value.replace("'", "''") + "'"
+    return value
 
 
 def parse_page(text: str, path: Path, notices: list[Notice] | None = None) -> Paper:

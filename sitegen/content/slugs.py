@@ -14,10 +14,14 @@ import unicodedata
 MAX_LENGTH = 80
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_NOT_ASCII_ALNUM = re.compile(r"[^a-z0-9]")
 
 
 def title_key(title: str) -> str:
     """What makes two titles the same paper: case, accents, punctuation and spacing ignored."""
+    if title.isascii():  # the same as below, where ASCII has nothing to decompose or fold but case
+        key = " ".join(_NOT_ASCII_ALNUM.sub(" ", title.lower()).split())
+        return key or " ".join(title.split())
     folded = unicodedata.normalize("NFKD", title).casefold()
     key = " ".join("".join(c if c.isalnum() else " " for c in folded if not unicodedata.combining(c)).split())
     return key or " ".join(title.split())

@@ -440,6 +440,7 @@ class _SlugIndex:
         for slug, record in state.records.items():
             self.assign(slug, record.key, record.arxiv)
         self._taken = existing | set(state.records)
+        self._on_disk = {stem.casefold() for stem in existing}
         self._recorded = set(state.records)
         self._used: set[str] = set()
 
@@ -461,7 +462,7 @@ class _SlugIndex:
         candidates += [
             slug for slug in self._by_key.get(paper.key, []) if identifier is None or self._arxiv_of.get(slug) in (None, identifier)
         ]
-        candidates += _unrecorded_candidates(folder, paper.title, self._recorded)
+        candidates += _unrecorded_candidates(folder, paper.title, self._recorded, self._on_disk)
         for slug in dict.fromkeys(candidates):
             if slug in self._used:
                 continue
@@ -560,11 +561,17 @@ def _write(path: Path, data: bytes) -> None:
         raise SourceError(Loc(path), f"cannot write: {error.strerror or error}") from None
 
 
-def _unrecorded_candidates(folder: Path, title: str, recorded: set[str]) -> list[str]:
+def _unrecorded_candidates(folder: Path, title: str, recorded: set[str], on_disk: set[str]) -> list[str]:
     """Slugs an existing page for this paper may have when the state does not know it (state file
-    deleted, or the page made by `sitegen new`), so no duplicate page is made."""
+    deleted, or the page made by `sitegen new`), so no duplicate page is made. Only names among
+    ``on_disk`` (the folder's pages when the run began, casefolded as a file system may match them)
+    are looked at: a first run asks the disk nothing."""
     plain = slugify(title)
-    return [slug for slug in (plain, disambiguated(plain, title)) if slug not in recorded and (folder / f"{slug}.md").is_file()]
+    return [
+        slug
+        for slug in (plain, disambiguated(plain, title))
+        if slug not in recorded and slug.casefold() in on_disk and (folder / f"{slug}.md").is_file()
+    ]
 
 
 def _free_slug(title: str, taken: set[str], arxiv: str | None = None) -> str:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import re
 from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from sitegen.content import frontmatter
 from sitegen.content.frontmatter import escape_markdown, parse_page, render_page
 from sitegen.errors import BuildFailed, SitegenError
 from sitegen.model import Notice, Organisation, Paper
@@ -461,3 +465,110 @@ def test_a_key_given_twice_in_a_nested_mapping_is_an_error_on_its_line() -> None
 def test_a_page_with_carriage_returns_only_is_read() -> None:
     paper = parse_page("---\rtitle: Old Mac\rdate: 2024-01-02\r---\r\rThe abstract.\r", Path("p.md"))
     assert (paper.title, paper.date, paper.body) == ("Old Mac", dt.date(2024, 1, 2), "The abstract.")
+
+
+# --- the front matter is what PyYAML's pure-Python emitter writes, byte for byte ------------------------
+# Pages written by earlier versions exist; a faster emitter that wrote them otherwise would make every
+# convert rewrite them (and report them updated).
+
+PYYAML_OPTIONS: dict[str, Any] = {"sort_keys": False, "allow_unicode": True, "width": 1_000_000, "default_flow_style": False}
+ODD = [
+    "😀", "𝑥", "\U0010ffff", "\x85", "\u2028", "\u2029", "\ufeff", "\t", "\r", "\n", "\x00", "\x01", "\x7f", "\xa0",
+    "\ud800", "\ufffe", "\uffff", "\ufffd", "\ue000", "é", "中",
+]  # fmt: skip
+TRICKY = [
+    " ", ":", "#", "-", "?", "'", '"', "\\", ",", "[", "]", "{", "}", "&", "*", "!", "|", ">", "%", "@", "`", "~", "=", "<",
+    ".", "a", "n", "y", "T", "1", "0", "x", "e", "_", "+", "/",
+]  # fmt: skip
+WORDS = [
+    "", "yes", "No", "on", "OFF", "null", "Null", "~", "true", "False", "1", "-1", "+1", "0x1F", "0o17", "0b101", "1_000",
+    "1.5", ".5", "1e3", "-.inf", ".NaN", "1:20", "190:20:30", "2025-01-01", "2025-1-1 10:00:00", "2025-01-01T10:00:00Z",
+    "<<", "=", "!", "&", "*", "---", "---x", "...", "..x", "- x", "-x", "? x", "?x", ": x", ":x", "x:", "x: y", "x #y", "x#y",
+    "#x", " x", "x ", "x  y", "It's", "'q'", "\"q\"", "@home", "`code`", "%x", "a, b", "[a]", "{a}", "|x", ">x", "x" * 5000,
+    "Attention Is All You Need", "GPT-4o: a study", "Q&A", "50% better", "C++ and C#", "x" * 200 + ": y",
+]  # fmt: skip
+
+
+def pyyaml(meta: dict[str, Any]) -> str:
+    return yaml.dump(meta, Dumper=yaml.SafeDumper, **PYYAML_OPTIONS)
+
+
+def libyaml(meta: dict[str, Any]) -> str:
+    return yaml.dump(meta, Dumper=frontmatter._FastDumper, **PYYAML_OPTIONS)
+
+
+def metas_holding(text: str) -> list[dict[str, Any]]:
+    return [
+        {"title": text, "date": dt.date(2025, 1, 2), "tags": []},
+        {"title": "T", "authors": [text, "B"], "upvotes": 3, "draft": True},
+        {"title": "T", "organisation": {"id": text, "name": text}, "links": [text]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        pytest.param(WORDS, id="words"),
+        pytest.param([a + b for a in TRICKY + ODD for b in TRICKY + ODD], id="pairs"),
+        pytest.param([a + b + c for a in TRICKY for b in TRICKY[:9] for c in TRICKY[:9]], id="triples"),
+        pytest.param([f"a{odd}b" for odd in ODD] + [f" {odd}" for odd in ODD] + [f"{odd}: x" for odd in ODD], id="odd"),
+    ],
+)
+def test_front_matter_is_what_pyyaml_writes(texts: list[str]) -> None:
+    for text in texts:
+        for meta in metas_holding(text):
+            assert frontmatter._dump(meta) == pyyaml(meta), repr(text)
+
+
+def test_the_usual_page_is_written_without_pyyaml() -> None:
+    """The hand-made header covers what listings give (else the test above checks only PyYAML against itself)."""
+    assert frontmatter._usual_header(
+        {"title": "GPT-4o: a study", "date": dt.date(2025, 1, 2), "authors": ["Ada", "yes"], "tags": [], "draft": True}
+    ) == "title: 'GPT-4o: a study'\ndate: 2025-01-02\nauthors:\n- Ada\n- 'yes'\ntags: []\ndraft: true\n"
+    assert frontmatter._usual_header({"title": "a\nb"}) is None
+    assert frontmatter._usual_header({"title": "😀"}) is None
+    shared = ["a"]
+    assert frontmatter._usual_header({"tags": shared, "keywords": shared}) is None
+
+
+@pytest.mark.skipif(frontmatter._FastDumper is None, reason="libyaml is not used here")
+def test_libyaml_writes_what_pyyaml_writes_for_every_character_it_is_given() -> None:
+    """Every code point but those routed to PyYAML (``_LIBYAML_DIFFERS``, all above U+FFFF among them),
+    alone and inside text, in chunks: one page-sized dump per character would take minutes."""
+    given = [chr(code) for code in range(0x10000) if not frontmatter._LIBYAML_DIFFERS.search(chr(code))]
+    for start in range(0, len(given), 2048):
+        chunk = given[start : start + 2048]
+        meta = {"tags": [text for character in chunk for text in (character, f"a{character}b {character}")]}
+        if libyaml(meta) != pyyaml(meta):
+            wrong = [f"U+{ord(c):04X}" for c in chunk if libyaml({"t": f"a{c}b {c}"}) != pyyaml({"t": f"a{c}b {c}"})]
+            pytest.fail(f"libyaml writes these otherwise: {wrong}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    title=st.text(st.sampled_from(TRICKY + ODD), max_size=8),
+    name=st.text(characters, max_size=8),
+    count=st.integers(-(10**20), 10**20),
+    words=st.lists(st.one_of(st.sampled_from(WORDS), st.text(st.sampled_from(TRICKY + ODD), max_size=4)), max_size=4),
+)
+def test_front_matter_is_what_pyyaml_writes_property(title: str, name: str, count: int, words: list[str]) -> None:
+    meta = {"title": title, "authors": count, "organisation": {"id": name, "name": title}, "keywords": words, "summary": name}
+    assert frontmatter._dump(meta) == pyyaml(meta)
+
+
+def test_a_page_with_odd_characters_in_every_field_is_written_as_pyyaml_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    papers = [
+        dataclasses.replace(
+            FULL,
+            title=f"Title {odd} x",
+            authors=(f"A{odd}", "B: c"),
+            summary=f"{odd} s",
+            keywords=(f"k{odd}",),
+            organisation=Organisation(f"id{odd}", f"{odd}Name"),
+            sources=(f"{odd}.txt",),
+        )
+        for odd in [*ODD, "plain", ": ", " #", "'"]
+    ]
+    written = [render_page(paper) for paper in papers]
+    monkeypatch.setattr(frontmatter, "_dump", pyyaml)
+    assert written == [render_page(paper) for paper in papers]

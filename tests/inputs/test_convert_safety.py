@@ -4,7 +4,7 @@ characters in a digest.
 
 Runs go through ``sitegen.cli.main`` in-process (a stray exception fails the test), except
 where a real process must be killed: there a child runs the same command and SIGKILLs itself
-at the N-th write, fsync, rename or unlink, for every N.
+at the N-th write, fsync, sync, rename or unlink, for every N.
 """
 
 from __future__ import annotations
@@ -281,23 +281,31 @@ def _full_disk_at(number: int) -> Callable[[pytest.MonkeyPatch], None]:
 
 
 def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The content folder is on a read-only file system (as root, chmod cannot show it)."""
+    """The content folder is on a read-only file system (as root, chmod cannot show it): no file can be made."""
+    real = os.open
 
     def mkstemp(*args: Any, **kwargs: Any) -> Any:
         raise OSError(errno.EROFS, "Read-only file system")
 
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if flags & os.O_CREAT and os.fspath(path).endswith(TEMPORARY_SUFFIX):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(path, flags, *args, **kwargs)
+
     monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(os, "open", open_)
 
 
 def _no_room_for_the_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = tempfile.mkstemp
+    real = os.open
 
-    def mkstemp(*args: Any, prefix: str = "", **kwargs: Any) -> Any:
-        if prefix.startswith(f".{STATE_FILE}"):
+    def open_(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        name = os.path.basename(os.fspath(path))
+        if name.startswith(f".{STATE_FILE}.") and name.endswith(TEMPORARY_SUFFIX):
             raise OSError(errno.ENOSPC, "No space left on device")
-        return real(*args, prefix=prefix, **kwargs)
+        return real(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(os, "open", open_)
 
 
 def _journal_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -380,8 +388,9 @@ def wrap(name):
     setattr(os, name, wrapper)
 
 
-for name in ("fsync", "replace", "rename", "unlink", "rmdir", "mkdir"):
-    wrap(name)
+for name in ("fsync", "sync", "replace", "rename", "unlink", "rmdir", "mkdir"):
+    if hasattr(os, name):
+        wrap(name)
 real_fdopen = os.fdopen
 
 
@@ -417,7 +426,7 @@ sys.exit(code)
 
 def killed_convert(root: Path, spec: str, *args: str) -> subprocess.CompletedProcess[str]:
     """``sitegen convert`` in a child that SIGKILLs itself at ``spec``: ``any:N`` is the N-th write,
-    fsync, rename, unlink or mkdir; ``renamed-after-journal:N`` the N-th rename once the journal exists."""
+    fsync, sync, rename, unlink or mkdir; ``renamed-after-journal:N`` the N-th rename once the journal exists."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     return subprocess.run(
         [sys.executable, "-c", CHILD, spec, "convert", "--root", str(root), *args],
