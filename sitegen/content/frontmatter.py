@@ -133,7 +133,7 @@ def _dump(meta: dict[str, Any]) -> str:
     header = _usual_header(meta)
     if header is not None:
         return header
-    fast = _FastDumper is not None and not any(map(_differs_in_libyaml, meta.values()))
+    fast = _FastDumper is not None and not any(_holds(_LIBYAML_DIFFERS, value) for value in meta.values())
     return yaml.dump(meta, Dumper=_FastDumper if fast else yaml.SafeDumper, **_DUMP_OPTIONS)
 
 
@@ -199,13 +199,14 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
-def _differs_in_libyaml(value: Any) -> bool:
+def _holds(pattern: re.Pattern[str], value: Any) -> bool:
+    """Whether text anywhere in ``value`` (text, or lists and mappings of it, keys included) matches ``pattern``."""
     if isinstance(value, str):
-        return _LIBYAML_DIFFERS.search(value) is not None
+        return pattern.search(value) is not None
     if isinstance(value, list):
-        return any(map(_differs_in_libyaml, value))
+        return any(_holds(pattern, item) for item in value)
     if isinstance(value, dict):
-        return any(_differs_in_libyaml(key) or _differs_in_libyaml(item) for key, item in value.items())
+        return any(_holds(pattern, key) or _holds(pattern, item) for key, item in value.items())
     return False
 
 
@@ -254,7 +255,7 @@ def parse_page(text: str, path: Path, notices: list[Notice] | None = None) -> Pa
         if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.SequenceNode)
     }
     for key, value in values.items():
-        if _has_controls(value):  # written as escapes such as "\x07" in a quoted value
+        if _holds(FORBIDDEN, value):  # written as escapes such as "\x07" in a quoted value
             line = lines.get(str(key), 2)
             warnings.append(Notice(Loc(path, line), f"removed control characters from {key!r} that feeds cannot carry"))
             values[key] = _cleaned(value)
@@ -300,16 +301,6 @@ class _BadItem(ValueError):
         super().__init__(message)
         self.index = index
         self.message = message
-
-
-def _has_controls(value: Any) -> bool:
-    if isinstance(value, str):
-        return FORBIDDEN.search(value) is not None
-    if isinstance(value, list):
-        return any(map(_has_controls, value))
-    if isinstance(value, dict):
-        return any(_has_controls(key) or _has_controls(item) for key, item in value.items())
-    return False
 
 
 def _cleaned(value: Any) -> Any:
