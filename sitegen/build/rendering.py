@@ -1,7 +1,8 @@
 """Every output file of a site: its pages through the templates, then the theme's assets.
 
 Template errors become `SourceError`s naming the template file and line, so a
-broken theme reads like a broken page; a page whose inputs did not change
+broken theme reads like a broken page; a template the theme lacks (a copy made
+before a sitegen that added it) is taken from the theme sitegen ships; a page whose inputs did not change
 (fingerprint.py) is not rendered again. A large site's pages are rendered by
 this process and a fork of it (parallel.py), each file handed to the
 publication (output.py) as soon as it is made.
@@ -19,6 +20,7 @@ import jinja2
 from sitegen.build.fingerprint import PageFingerprints, PaperDigests, TemplateMemory
 from sitegen.build.output import Publication
 from sitegen.build.parallel import can_fork, in_two
+from sitegen.config import BUILTIN_THEME
 from sitegen.errors import BuildFailed, SitegenError, SourceError
 from sitegen.fsutil import NotAFile, read_bytes
 from sitegen.model import Loc, Notice
@@ -69,6 +71,8 @@ def render_site(
         raise SitegenError(
             f"no templates: neither {folders[1]} nor {folders[0]} is a folder; check theme_dir in [tool.sitegen]"
         )
+    if (BUILTIN_THEME / "templates").resolve() != folders[1].resolve():
+        folders.append(BUILTIN_THEME / "templates")  # a template newer than a copied theme: the shipped one
     env = environment(folders, texts, html, templates.bytecode if templates is not None else None)
     env.globals.update(url_plan(site))
     fingerprints = PageFingerprints(env, site, papers, templates.uses(folders) if templates is not None else None)

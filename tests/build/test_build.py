@@ -782,6 +782,18 @@ def test_a_site_over_the_sitemap_limit_gets_a_sitemap_index(seed: Built, tmp_pat
     assert sorted(path.name for path in (out / "sitemaps").iterdir()) == sorted(f"{number}.xml" for number in range(1, len(index) + 1))
 
 
+def test_a_theme_copied_before_a_template_existed_gets_the_shipped_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project's copy of the theme predates sitemap_index.xml: the build takes the shipped template."""
+    monkeypatch.setattr(importlib.import_module("sitegen.site.publishing"), "SITEMAP_LIMIT", 20)
+    root = copy_seed(tmp_path / "project")
+    shutil.copytree(THEME, root / "old-theme")
+    (root / "old-theme" / "templates" / "sitemap_index.xml").unlink()
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(f"theme_dir = {str(THEME)!r}", 'theme_dir = "old-theme"'), encoding="utf-8")
+    build_ok(root, tmp_path / "out")
+    assert ElementTree.fromstring((tmp_path / "out" / "sitemap.xml").read_bytes()).tag == f"{SITEMAP}sitemapindex"
+
+
 def test_robots_txt_points_at_the_sitemap(built: Built) -> None:
     text = (built.out / "robots.txt").read_text(encoding="utf-8")
     assert f"Sitemap: {built.config.base_url}sitemap.xml" in text.splitlines()
