@@ -12,7 +12,6 @@ option) is made with the shards, from the same documents and term counts.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,7 +24,7 @@ from typing import Any, Self
 from sitegen.model import Paper
 from sitegen.search.lunr_index import SearchDocument, short_ref
 from sitegen.search.shards import INDEX_SCRIPT, LUNR_JSON, search_fingerprint, search_outputs
-from sitegen.search.worker import Forked, OneCall, SearchWorker, can_fork
+from sitegen.search.worker import Forked, Measured, OneCall, SearchWorker, can_fork, gzipped_size, measured_search_outputs
 from sitegen.site.collect import Site, paper_path
 from sitegen.site.render import plain_text
 
@@ -153,7 +152,7 @@ class SearchFiles:
         known = _gzipped_by_digest(self._previous)
         gzipping = self._stack.enter_context(ThreadPoolExecutor(max_workers=2))  # zlib lets go of the GIL
         self._gzipped = {
-            path: known[self._digests[path]] if self._digests[path] in known else gzipping.submit(_gzipped, data)
+            path: known[self._digests[path]] if self._digests[path] in known else gzipping.submit(gzipped_size, data)
             for path, data in self._made.items()
         }
         return dict(self._made)
@@ -170,7 +169,7 @@ class SearchFiles:
 
     def _start(
         self, documents: list[SearchDocument], shard_kib: int, lunr_json: bool, worker: SearchWorker | None, known: dict[str, int]
-    ) -> Callable[[], tuple[dict[str, bytes], _Measured | None]]:
+    ) -> Callable[[], tuple[dict[str, bytes], Measured | None]]:
         """Start making the files; the function returned waits for them (and their digests and gzipped
         sizes, when the worker measured them: ``known`` has those of the last build's files).
 
@@ -182,9 +181,9 @@ class SearchFiles:
         """
         if worker is not None or len(documents) >= PARALLEL_SEARCH_FROM:
             try:
-                future: Future[dict[str, bytes]] | Forked | OneCall
+                future: Future[tuple[dict[str, bytes], Measured]] | Forked | OneCall
                 if worker is not None:
-                    future = worker.submit(documents, shard_kib, lunr_json)
+                    future = worker.submit(documents, shard_kib, lunr_json, known)
                 elif can_fork():
                     future = self._stack.enter_context(Forked(measured_search_outputs, documents, shard_kib, lunr_json, known))
                 else:  # no thread here either: the build may still fork to render
@@ -193,36 +192,18 @@ class SearchFiles:
                 pass
             else:
 
-                def wait() -> tuple[dict[str, bytes], _Measured | None]:
+                def wait() -> tuple[dict[str, bytes], Measured | None]:
                     try:
-                        made: Any = future.result()
+                        files, measured = future.result()
                     except BrokenProcessPool:
                         if worker is not None:
                             worker.drop()
                         return search_outputs(documents, shard_kib, None, lunr_json), None
-                    if worker is not None:
-                        return made, None
-                    files, measured = made
                     return files, measured
 
                 return wait
         files = search_outputs(documents, shard_kib, None, lunr_json)
         return lambda: (files, None)
-
-
-_Measured = tuple[dict[str, str], dict[str, int]]
-"""Each search file's digest and gzipped size, by path."""
-
-
-def measured_search_outputs(
-    documents: list[SearchDocument], shard_kib: int, lunr_json: bool, known: Mapping[str, int]
-) -> tuple[dict[str, bytes], _Measured]:
-    """`search_outputs`, and each file's digest and gzipped size (``known``: sizes by digest), for a worker
-    process: gzipping the index there costs the build nothing while it renders."""
-    files = search_outputs(documents, shard_kib, None, lunr_json)
-    digests = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-    sizes = {path: known[digests[path]] if digests[path] in known else _gzipped(data) for path, data in files.items()}
-    return files, (digests, sizes)
 
 
 def _recorded_sizes(recorded: Mapping[str, Any], key: str, lunr_json: bool) -> SearchSizes | None:
@@ -251,7 +232,3 @@ def _size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**53:
         raise ValueError(f"not a file size: {value!r:.40}")
     return value
-
-
-def _gzipped(data: bytes) -> int:
-    return len(gzip.compress(data, compresslevel=6, mtime=0))
