@@ -1,6 +1,6 @@
 """Time `sitegen convert` of a big listing input: first run, nothing changed, and what a run costs by stage.
 
-    python -m benchmarks.convert_bench --papers 10000 [--repeat 5] [--real /work/shared/data/hf-daily-papers]
+    python -m benchmarks.convert_bench --papers 10000 [--repeat 5] [--real ../shared/data/hf-daily-papers]
     python -m benchmarks.convert_bench --papers 10000 --profile /tmp/convert.prof
 
 The input is the real Hugging Face API dumps in ``--real`` (23 monthly dumps, 6,519
@@ -39,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = Path("/work/shared/data/hf-daily-papers")
+REAL = ROOT.parent / "shared" / "data" / "hf-daily-papers"
+"""The real dumps beside the checkout (../shared), where the project keeps them; absent in a user's clone."""
 SYNTHETIC = "daily_papers_synthetic.json.gz"
 
 
