@@ -81,4 +81,4 @@ class BuildSession:
 
     def close(self) -> None:
         self.flush()
-        self.search_worker.close()
+        self.search_worker.drop()

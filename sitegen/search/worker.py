@@ -199,14 +199,7 @@ class SearchWorker:
             raise
 
     def drop(self) -> None:
-        """Let the process go (it died); the next submit starts a new one."""
+        """Let the process go (it died, or the session ends); the next submit starts a new one."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
-
-    def close(self) -> None:
-        """The session ends: wait for the process to leave (at most its current job), so none outlives
-        the preview holding its output streams open."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
