@@ -95,16 +95,15 @@ class TemplateMemory:
     def uses(self, folders: list[Path]) -> dict[str, TemplateUse]:
         """The template uses worked out so far, forgotten when a file in ``folders`` changed since."""
         seen = tuple(
-            (str(path), *_size_and_time(path)) for folder in folders if folder.is_dir() for path in sorted(folder.rglob("*"))
+            (str(path), status.st_size, status.st_mtime_ns)
+            for folder in folders
+            if folder.is_dir()
+            for path in sorted(folder.rglob("*"))
+            if (status := path.stat()) is not None
         )
         if seen != self._seen:
             self._uses, self._seen = {}, seen
         return self._uses
-
-
-def _size_and_time(path: Path) -> tuple[int, int]:
-    status = path.stat()
-    return status.st_size, status.st_mtime_ns
 
 
 class _BytecodeInMemory(jinja2.BytecodeCache):

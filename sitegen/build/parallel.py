@@ -17,14 +17,14 @@ threads make it render in one process.
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
+import os
+import pickle
 import signal
 from collections.abc import Callable, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-from sitegen.search.worker import Forked, can_fork
+from sitegen.search.worker import can_fork, fork
 
 __all__ = ["can_fork", "in_two"]
 
@@ -52,24 +52,32 @@ def in_two(
     try:
         counters = multiprocessing.RawArray("q", [0, len(items)])
         lock = multiprocessing.Lock()
+        receive, send = os.pipe()
     except OSError:  # no shared memory or semaphores here (a locked-down container): all of it in this process
         for item in items:
             keep(item, work(item))
         return
-    with contextlib.ExitStack() as stack:
-        try:
-            fork: Forked | None = stack.enter_context(Forked(_serve, items, work, report, counters, lock))
-        except OSError:
-            fork = None
+    try:
+        child = fork()
+    except OSError:
+        child = -1
+    if child == 0:  # pragma: no cover - runs in the fork, which ends with os._exit
+        os.close(receive)
+        _serve(items, work, report, counters, lock, send)
+    os.close(send)
+    try:
         while (span := _take(counters, lock, front=True)) is not None:
             for index in range(*span):
                 keep(items[index], work(items[index]))
             if tick is not None:
                 tick(counters[0] + len(items) - counters[1])
-        try:
-            reported: dict[int, Any] | None = fork.result() if fork is not None else None
-        except BrokenProcessPool:  # the fork failed: nothing it took counts
-            reported = None
+        reported = _collect(receive, child)
+        child = -1
+    finally:
+        os.close(receive)
+        if child > 0:  # an error or Ctrl-C here: the fork's work is no longer wanted
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
     if reported is None:  # no fork, or it failed: its share (from where the two ends met) is done here
         for index in range(counters[0], len(items)):
             keep(items[index], work(items[index]))
@@ -93,12 +101,31 @@ def _take(counters: Any, lock: Any, front: bool) -> tuple[int, int] | None:
 
 
 def _serve(
-    items: Sequence[Item], work: Callable[[Item], Done], report: Callable[[Item, Done], Any], counters: Any, lock: Any
-) -> dict[int, Any]:  # pragma: no cover - runs in the fork
-    """The fork's share: items from the back, until the two ends meet; what each left, by index."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the fork at once; this process stops it anyway
-    done: dict[int, Any] = {}
-    while (span := _take(counters, lock, front=False)) is not None:
-        for index in range(span[1] - 1, span[0] - 1, -1):
-            done[index] = report(items[index], work(items[index]))
-    return done
+    items: Sequence[Item], work: Callable[[Item], Done], report: Callable[[Item, Done], Any], counters: Any, lock: Any, send: int
+) -> None:  # pragma: no cover - runs in the fork
+    """The fork: take items from the back, then send what they left and leave without cleaning up."""
+    code = 1
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends the fork at once; this process stops it anyway
+        done: dict[int, Any] = {}
+        while (span := _take(counters, lock, front=False)) is not None:
+            for index in range(span[1] - 1, span[0] - 1, -1):
+                done[index] = report(items[index], work(items[index]))
+        with os.fdopen(send, "wb") as stream:
+            pickle.dump(done, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        code = 0
+    finally:  # whatever happened: an error leaves code 1, and this process redoes the fork's share, raising it itself
+        os._exit(code)
+
+
+def _collect(receive: int, child: int) -> dict[int, Any] | None:
+    """What the fork reported, or None when there was no fork or it failed (then nothing it took counts)."""
+    if child < 0:
+        return None
+    with os.fdopen(receive, "rb", closefd=False) as stream:
+        data = stream.read()
+    _, status = os.waitpid(child, 0)
+    if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not data:
+        return None
+    found: dict[int, Any] = pickle.loads(data)
+    return found

@@ -14,7 +14,6 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
@@ -113,23 +112,17 @@ def render_site(
     if len(pages) >= PARALLEL_RENDER_FROM and can_fork():
         if publication is not None:
             publication.prepare()  # the fork writes its pages into the spare tree too
-        shared = publication if publication is not None and publication.shared else None
-
-        def report(page: Page, done: tuple[str | None, bytes | None]) -> tuple[str | None, bytes | bool | None]:
-            """In the fork: the page's file goes into a shared spare tree there, else its bytes come back."""
-            return (done[0], shared.add(page.path, done[1])) if shared is not None else done
-
-        def adopt(page: Page, reported: tuple[str | None, Any]) -> None:
-            if shared is None:
-                keep(page.path, *reported)
-                return
-            rendered.fingerprints[page.path], written = reported
-            rendered.files[page.path] = None
-            shared.adopt(page.path, written)
-
+        shared = publication is not None and publication.shared
         # Listings first: the fork takes pages from the back, so the cards (rendered once) stay in this process.
         pages.sort(key=lambda page: "papers" not in page.context and "sections" not in page.context)
-        in_two(pages, made, lambda page, done: keep(page.path, *done), report, adopt, tick)
+        in_two(
+            pages,
+            made,
+            lambda page, done: keep(page.path, *done),
+            lambda page, done: (done[0], publication.add(page.path, done[1])) if shared and publication else done,
+            lambda page, done: _adopt(rendered, publication, page.path, done) if shared and publication else keep(page.path, *done),
+            tick,
+        )
     else:
         for done, page in enumerate(pages):
             if done % 64 == 0:
@@ -143,6 +136,13 @@ def render_site(
 
 PARALLEL_RENDER_FROM = 2000
 """Pages from which rendering is spread over two processes (parallel.py): below it a fork costs more than it saves."""
+
+
+def _adopt(rendered: RenderedSite, publication: Publication, path: str, done: tuple[str | None, bool]) -> None:
+    """A page the fork rendered and added to the publication itself."""
+    rendered.fingerprints[path], written = done
+    rendered.files[path] = None
+    publication.adopt(path, written)
 
 
 def _stylesheet(folder: Path, static: dict[str, bytes]) -> str:

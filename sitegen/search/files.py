@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -23,8 +23,8 @@ from typing import Any, Self
 
 from sitegen.model import Paper
 from sitegen.search.lunr_index import SearchDocument, short_ref
-from sitegen.search.shards import INDEX_SCRIPT, LUNR_JSON, search_fingerprint
-from sitegen.search.worker import Forked, Measured, OneCall, SearchWorker, can_fork, measured_search_outputs
+from sitegen.search.shards import INDEX_SCRIPT, LUNR_JSON, search_fingerprint, search_outputs
+from sitegen.search.worker import Forked, Measured, OneCall, SearchWorker, can_fork, gzipped_size, measured_search_outputs
 from sitegen.site.collect import Site, paper_path
 from sitegen.site.render import plain_text
 
@@ -123,7 +123,7 @@ class SearchFiles:
         self._stack = ExitStack()
         self._made: dict[str, bytes] = {}
         self._digests: dict[str, str] = {}
-        self._gzipped: dict[str, int] = {}
+        self._gzipped: dict[str, int | Future[int]] = {}
         lunr_json = site.config.search_lunr_json
         reusable = _recorded_sizes(previous, self.key, lunr_json)
         if reusable is not None and not all(intact(path, self.key) for path in reusable.files):
@@ -143,19 +143,33 @@ class SearchFiles:
         """Path -> bytes, or None for a file already on disk as it should be; waits for the worker."""
         if self._reused is not None:
             return dict.fromkeys(self._reused.files)
-        self._made, (self._digests, self._gzipped) = self._wait()
+        self._made, measured = self._wait()
+        if measured is not None:  # the worker measured them
+            self._digests, sizes = measured
+            self._gzipped = dict(sizes)
+            return dict(self._made)
+        self._digests = {path: hashlib.sha256(data).hexdigest() for path, data in self._made.items()}
+        known = _gzipped_by_digest(self._previous)
+        gzipping = self._stack.enter_context(ThreadPoolExecutor(max_workers=2))  # zlib lets go of the GIL
+        self._gzipped = {
+            path: known[self._digests[path]] if self._digests[path] in known else gzipping.submit(gzipped_size, data)
+            for path, data in self._made.items()
+        }
         return dict(self._made)
 
     def finish(self) -> tuple[SearchSizes, dict[str, Any]]:
         """The files' sizes and the record the next build compares against; call after ``files``."""
         if self._reused is not None:
             return self._reused, dict(self._previous)
-        sizes = {path: (len(self._made[path]), size) for path, size in self._gzipped.items()}
+        sizes = {
+            path: (len(self._made[path]), size if isinstance(size, int) else size.result())
+            for path, size in self._gzipped.items()
+        }
         return SearchSizes(sizes, rebuilt=True), {"key": self.key, "files": sizes, "digests": self._digests}
 
     def _start(
         self, documents: list[SearchDocument], shard_kib: int, lunr_json: bool, worker: SearchWorker | None, known: dict[str, int]
-    ) -> Callable[[], tuple[dict[str, bytes], Measured]]:
+    ) -> Callable[[], tuple[dict[str, bytes], Measured | None]]:
         """Start making the files; the function returned waits for them (and their digests and gzipped
         sizes, when the worker measured them: ``known`` has those of the last build's files).
 
@@ -178,18 +192,18 @@ class SearchFiles:
                 pass
             else:
 
-                def wait() -> tuple[dict[str, bytes], Measured]:
+                def wait() -> tuple[dict[str, bytes], Measured | None]:
                     try:
-                        made: tuple[dict[str, bytes], Measured] = future.result()
+                        files, measured = future.result()
                     except BrokenProcessPool:
                         if worker is not None:
                             worker.drop()
-                        return measured_search_outputs(documents, shard_kib, lunr_json, known)
-                    return made
+                        return search_outputs(documents, shard_kib, None, lunr_json), None
+                    return files, measured
 
                 return wait
-        made = measured_search_outputs(documents, shard_kib, lunr_json, known)
-        return lambda: made
+        files = search_outputs(documents, shard_kib, None, lunr_json)
+        return lambda: (files, None)
 
 
 def _recorded_sizes(recorded: Mapping[str, Any], key: str, lunr_json: bool) -> SearchSizes | None:
